@@ -5,6 +5,8 @@
 //! matches the stated count, contributions that add up) that no schema-only generator knows.
 
 mod ejemplo;
+mod mujeres;
+mod tres_por_uno;
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
@@ -21,6 +23,8 @@ pub enum GenError {
 pub fn forms(study: &str) -> Result<&'static [&'static str], GenError> {
     match study {
         "ejemplo-hogares" => Ok(ejemplo::FORMS),
+        "mujeres-migrantes-rm" => Ok(mujeres::FORMS),
+        "3x1-migrantes" => Ok(tres_por_uno::FORMS),
         _ => Err(GenError::UnknownStudy(study.to_string())),
     }
 }
@@ -29,6 +33,8 @@ pub fn forms(study: &str) -> Result<&'static [&'static str], GenError> {
 pub fn answers(study: &str, form: &str, rng: &mut StdRng) -> Result<Value, GenError> {
     let generated = match study {
         "ejemplo-hogares" => ejemplo::answers(form, rng),
+        "mujeres-migrantes-rm" => mujeres::answers(form, rng),
+        "3x1-migrantes" => tres_por_uno::answers(form, rng),
         _ => return Err(GenError::UnknownStudy(study.to_string())),
     };
     generated.ok_or_else(|| GenError::UnknownForm { study: study.to_string(), form: form.to_string() })
