@@ -1,0 +1,382 @@
+//! The application core shared by the HTTP API and the command line: installing bundles and
+//! taking submissions through validation, the logic plugin and the scoring plugin into the store.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
+
+use campo_sdk::{Logic, Scores, Severity};
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::{
+    bundle::{self, BundleError, BundleFiles},
+    domain::{FormId, PluginHash, StudyId, now_rfc3339, sha256_hex},
+    runtime::{Entry, Limits, PluginError, Runtime},
+    store::{FormVersionRecord, InsertOutcome, NewSubmission, PublishOutcome, Store, StoreError, StoredSubmission},
+    validate::{FieldError, FormValidator},
+};
+
+/// Everything a request needs, shared behind an `Arc`.
+pub struct App {
+    pub store: Store,
+    pub runtime: Arc<Runtime>,
+    /// Published versions never change, so their compiled schemas are cached forever.
+    versions: RwLock<HashMap<(StudyId, FormId, String), Arc<PreparedVersion>>>,
+}
+
+/// A form version ready to evaluate: the record and its compiled schema.
+pub struct PreparedVersion {
+    pub record: FormVersionRecord,
+    pub validator: FormValidator,
+    pub limits: Limits,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a submission was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("unknown form {study}/{form}")]
+    UnknownForm { study: StudyId, form: FormId },
+    #[error("form {study}/{form} has no version {version:?}")]
+    UnknownVersion { study: StudyId, form: FormId, version: String },
+    #[error("submission {0} was already received with a different body")]
+    Conflict(uuid::Uuid),
+    #[error("the response is not valid")]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A submission body: the client chooses the id, so a retry is recognised.
+#[derive(Debug, Clone, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmissionRequest {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: uuid::Uuid,
+    #[schema(value_type = Object)]
+    pub answers: Value,
+    /// The form version; the latest published when absent.
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// What the server answers for a stored submission (first time or a retry).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubmissionReceipt {
+    pub id: String,
+    pub version: String,
+    #[schema(value_type = Object)]
+    pub scores: Value,
+    /// Soft checks the logic plugin raised; stored with the response.
+    #[schema(value_type = Vec<Object>)]
+    pub warnings: Value,
+}
+
+pub enum SubmitOutcome {
+    Created(SubmissionReceipt),
+    /// The same id with the same body was stored before: nothing new was stored.
+    Replayed(SubmissionReceipt),
+}
+
+/// Who submitted, as stored with the response.
+#[derive(Debug, Clone)]
+pub struct Submitter {
+    pub name: String,
+    pub token_id: Option<i64>,
+}
+
+impl App {
+    pub fn new(store: Store, runtime: Arc<Runtime>) -> Arc<App> {
+        Arc::new(App { store, runtime, versions: RwLock::default() })
+    }
+
+    /// Installs a study bundle (see [`bundle`]); installing the same bundle again changes nothing.
+    pub async fn install(&self, files: &BundleFiles) -> Result<(StudyId, Vec<PublishOutcome>), InstallError> {
+        let mut registry_plugins = HashMap::new();
+        // Resolve `sha256:` references up front: `bundle::plan` is synchronous.
+        for hash in referenced_hashes(files) {
+            if let Some(wasm) = self.store.plugin_wasm(&hash).await? {
+                registry_plugins.insert(hash, wasm);
+            }
+        }
+        let plan = bundle::plan(files, &|hash| registry_plugins.get(hash).cloned())?;
+        let outcomes = self.store.publish(&plan).await?;
+        Ok((plan.study, outcomes))
+    }
+
+    /// A form version ready to evaluate (`None` version: the latest).
+    pub async fn version(&self, study: &StudyId, form: &FormId, version: Option<&str>) -> Result<Arc<PreparedVersion>, SubmitError> {
+        if let Some(v) = version {
+            let key = (study.clone(), form.clone(), v.to_string());
+            if let Some(found) = self.versions.read().ok().and_then(|c| c.get(&key).cloned()) {
+                return Ok(found);
+            }
+        }
+        let Some(record) = self.store.form_version(study, form, version).await? else {
+            return Err(match version {
+                Some(v) if self.store.form_exists(study, form).await? => {
+                    SubmitError::UnknownVersion { study: study.clone(), form: form.clone(), version: v.to_string() }
+                }
+                _ => SubmitError::UnknownForm { study: study.clone(), form: form.clone() },
+            });
+        };
+        let key = (study.clone(), form.clone(), record.version.clone());
+        if let Some(found) = self.versions.read().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(found);
+        }
+        let validator = FormValidator::compile(&record.schema)
+            .map_err(|e| StoreError::Corrupt(format!("stored schema of {study}/{form}: {e}")))?;
+        let limits = Limits::DEFAULT.with(&record.limits);
+        let prepared = Arc::new(PreparedVersion { record, validator, limits });
+        if let Ok(mut cache) = self.versions.write() {
+            cache.insert(key, prepared.clone());
+        }
+        Ok(prepared)
+    }
+
+    /// Validates, evaluates, scores and stores one submission.
+    pub async fn submit(&self, study: &StudyId, form: &FormId, request: SubmissionRequest, submitter: &Submitter) -> Result<SubmitOutcome, SubmitError> {
+        let request_hash = sha256_hex(
+            bundle::canonical_json(&json!({"answers": &request.answers, "version": &request.version})).as_bytes(),
+        );
+        if let Some(stored) = self.store.submission(&request.id).await? {
+            return replay(stored, &request_hash, study, form, request.id);
+        }
+        let version = self.version(study, form, request.version.as_deref()).await?;
+        let mut answers = request.answers;
+        let evaluation = self.evaluate(&version, &mut answers).await?;
+
+        let submission = NewSubmission {
+            id: request.id,
+            study: study.clone(),
+            form: form.clone(),
+            version: version.record.version.clone(),
+            request_hash: request_hash.clone(),
+            answers_json: answers.to_string(),
+            scores_json: evaluation.scores.to_string(),
+            warnings_json: evaluation.warnings.to_string(),
+            enumerator: submitter.name.clone(),
+            token_id: submitter.token_id,
+            received_at: now_rfc3339(),
+            logic_plugin: version.record.logic_plugin.clone(),
+            scoring_plugin: version.record.scoring_plugin.clone(),
+        };
+        match self.store.insert_submission(&submission).await? {
+            InsertOutcome::Inserted => Ok(SubmitOutcome::Created(SubmissionReceipt {
+                id: request.id.to_string(),
+                version: submission.version,
+                scores: evaluation.scores,
+                warnings: evaluation.warnings,
+            })),
+            // Another request with the same id won the race (a retry, or another host).
+            InsertOutcome::Exists(stored) => replay(stored, &request_hash, study, form, request.id),
+        }
+    }
+
+    /// Runs a response through the version's schema, logic and scoring, exactly as a submission:
+    /// applies computed values to `answers` and returns the scores and warnings, or every error.
+    pub async fn evaluate(&self, version: &PreparedVersion, answers: &mut Value) -> Result<Evaluation, SubmitError> {
+        if !answers.is_object() {
+            return Err(SubmitError::Invalid(vec![FieldError {
+                path: String::new(),
+                code: "schema".into(),
+                message: "Las respuestas deben ser un objeto JSON".into(),
+                message_en: "answers must be a JSON object".into(),
+            }]));
+        }
+        version.validator.validate(answers).map_err(SubmitError::Invalid)?;
+        let record = &version.record;
+
+        let mut warnings = Vec::new();
+        if let Some(logic_plugin) = &record.logic_plugin {
+            let output = self.call(logic_plugin, Entry::Logic, record, answers, &version.limits).await?;
+            let logic: Logic = serde_json::from_value(output)
+                .map_err(|e| PluginError::BadOutput { plugin: logic_plugin.clone(), reason: format!("logic result: {e}") })?;
+            for (path, value) in &logic.computed {
+                set_pointer(answers, path, value.clone())
+                    .map_err(|reason| PluginError::BadOutput { plugin: logic_plugin.clone(), reason })?;
+            }
+            let mut errors = logic_errors(&logic, answers);
+            if !logic.computed.is_empty() {
+                if let Err(schema_errors) = version.validator.validate(answers) {
+                    errors.extend(schema_errors);
+                }
+            }
+            if !errors.is_empty() {
+                return Err(SubmitError::Invalid(errors));
+            }
+            warnings = logic.issues.iter().filter(|i| i.severity == Severity::Warning).cloned().collect();
+        }
+
+        let mut scores = json!({});
+        if let Some(scoring_plugin) = &record.scoring_plugin {
+            let output = self.call(scoring_plugin, Entry::Score, record, answers, &version.limits).await?;
+            let parsed: Scores = serde_json::from_value(output)
+                .map_err(|e| PluginError::BadOutput { plugin: scoring_plugin.clone(), reason: format!("scoring result: {e}") })?;
+            let declared: Vec<&str> = record.scores.iter().map(|s| s.name.as_str()).collect();
+            if let Some(unknown) = parsed.scores.keys().find(|name| !declared.is_empty() && !declared.contains(&name.as_str())) {
+                return Err(PluginError::BadOutput {
+                    plugin: scoring_plugin.clone(),
+                    reason: format!("score {unknown:?} is not declared by the form version"),
+                }
+                .into());
+            }
+            scores = serde_json::to_value(&parsed.scores).unwrap_or_default();
+        }
+        Ok(Evaluation { scores, warnings: serde_json::to_value(warnings).unwrap_or_default() })
+    }
+
+    /// Evaluates one entry point off the async threads (plugins are CPU work under fuel).
+    async fn call(&self, plugin: &PluginHash, entry: Entry, record: &FormVersionRecord, answers: &Value, limits: &Limits) -> Result<Value, SubmitError> {
+        self.ensure_loaded(plugin).await?;
+        let envelope = json!({
+            "abi": 1,
+            "study": record.study,
+            "form": record.form,
+            "version": record.version,
+            "answers": answers,
+            "settings": record.settings,
+        });
+        let input = serde_json::to_vec(&envelope).unwrap_or_default();
+        let runtime = self.runtime.clone();
+        let (plugin, limits) = (plugin.clone(), *limits);
+        let result = tokio::task::spawn_blocking(move || runtime.evaluate(&plugin, entry, &input, &limits))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("plugin task: {e}")))?;
+        Ok(result?)
+    }
+
+    /// Compiles (or loads the cached artifact of) a stored plugin the first time it is needed.
+    pub async fn ensure_loaded(&self, plugin: &PluginHash) -> Result<(), SubmitError> {
+        if self.runtime.is_loaded(plugin) {
+            return Ok(());
+        }
+        let wasm = self
+            .store
+            .plugin_wasm(plugin)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("plugin {plugin} is pinned but not stored")))?;
+        let runtime = self.runtime.clone();
+        let hash = plugin.clone();
+        tokio::task::spawn_blocking(move || runtime.load(&hash, &wasm))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("plugin task: {e}")))??;
+        Ok(())
+    }
+}
+
+/// What a valid response's evaluation yields.
+pub struct Evaluation {
+    pub scores: Value,
+    pub warnings: Value,
+}
+
+fn replay(stored: StoredSubmission, request_hash: &str, study: &StudyId, form: &FormId, id: uuid::Uuid) -> Result<SubmitOutcome, SubmitError> {
+    if stored.request_hash != request_hash || stored.study != study.as_str() || stored.form != form.as_str() {
+        return Err(SubmitError::Conflict(id));
+    }
+    Ok(SubmitOutcome::Replayed(SubmissionReceipt {
+        id: stored.id,
+        version: stored.version,
+        scores: stored.scores,
+        warnings: stored.warnings,
+    }))
+}
+
+/// The logic result's refusals: answers to questions that are not relevant, missing answers to
+/// relevant required ones, and error-severity issues.
+fn logic_errors(logic: &Logic, answers: &Value) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (path, state) in &logic.fields {
+        let answer = answers.pointer(path).filter(|v| !is_empty(v));
+        if !state.relevant && answer.is_some() {
+            errors.push(FieldError {
+                path: path.clone(),
+                code: "not_relevant".into(),
+                message: "Esta pregunta no corresponde según las respuestas anteriores; no debe responderse".into(),
+                message_en: "This question does not apply given the earlier answers; it must not be answered".into(),
+            });
+        } else if state.required && logic.is_relevant(path) && answer.is_none() {
+            errors.push(FieldError {
+                path: path.clone(),
+                code: "required".into(),
+                message: "Esta pregunta es obligatoria".into(),
+                message_en: "This question is required".into(),
+            });
+        }
+    }
+    for issue in logic.issues.iter().filter(|i| i.severity == Severity::Error) {
+        errors.push(FieldError {
+            path: issue.path.clone(),
+            code: issue.code.clone(),
+            message: issue.message.es.clone(),
+            message_en: issue.message.en.clone(),
+        });
+    }
+    errors
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.values().all(is_empty),
+        _ => false,
+    }
+}
+
+/// Sets `value` at a JSON Pointer, creating objects on the way; arrays must already hold the index.
+fn set_pointer(root: &mut Value, pointer: &str, value: Value) -> Result<(), String> {
+    if pointer.is_empty() || !pointer.starts_with('/') {
+        return Err(format!("computed path {pointer:?} is not a JSON Pointer"));
+    }
+    let mut current = root;
+    let segments: Vec<String> = pointer[1..].split('/').map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
+    let (last, parents) = segments.split_last().ok_or("empty computed path")?;
+    for segment in parents {
+        current = match current {
+            Value::Object(map) => map.entry(segment.clone()).or_insert_with(|| json!({})),
+            Value::Array(items) => segment
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get_mut(i))
+                .ok_or_else(|| format!("computed path {pointer:?} names a repeat item that does not exist"))?,
+            _ => return Err(format!("computed path {pointer:?} goes through an answer that is not a group")),
+        };
+    }
+    match current {
+        Value::Object(map) => {
+            map.insert(last.clone(), value);
+            Ok(())
+        }
+        _ => Err(format!("computed path {pointer:?} does not end in a group")),
+    }
+}
+
+fn referenced_hashes(files: &BundleFiles) -> Vec<PluginHash> {
+    let Ok(manifest) = files.manifest() else { return Vec::new() };
+    manifest
+        .get("forms")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|f| [f.get("logic"), f.get("scoring")])
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(|p| p.strip_prefix("sha256:"))
+        .filter_map(|h| PluginHash::parse(h).ok())
+        .collect()
+}

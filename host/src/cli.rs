@@ -1,0 +1,216 @@
+//! The `campo` command line. Each subcommand parses its arguments and calls into the library.
+
+use std::{io::Write, path::PathBuf, sync::Arc, time::Duration};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::{
+    app::App,
+    bundle::BundleFiles,
+    domain::{Role, StudyId},
+    r#gen,
+    http::{self, AppState, ServeConfig},
+    runtime::Runtime,
+    seeds,
+    store::{PublishStatus, Store},
+};
+
+#[derive(Parser)]
+#[command(name = "campo", version, about = "Campo: field studies with sandboxed questionnaire logic.")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Db {
+    /// Database URL: sqlite://FILE (created when missing) or postgres://…
+    #[arg(long, env = "CAMPO_DB", default_value = "sqlite://campo.db")]
+    db: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server.
+    Serve {
+        #[command(flatten)]
+        db: Db,
+        /// Address to listen on.
+        #[arg(long, env = "CAMPO_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Largest request body on ordinary routes, in bytes.
+        #[arg(long, env = "CAMPO_BODY_LIMIT", default_value_t = 1 << 20)]
+        body_limit: usize,
+        /// Directory of the web app's static files.
+        #[arg(long, env = "CAMPO_STATIC_DIR")]
+        static_dir: Option<PathBuf>,
+        /// Seconds in-flight requests get to finish after SIGTERM.
+        #[arg(long, default_value_t = 10)]
+        drain_secs: u64,
+    },
+    /// Installs Campo's seed studies.
+    Seed {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Study bundles.
+    Study {
+        #[command(subcommand)]
+        command: StudyCommand,
+    },
+    /// Bearer tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Prints N realistic, valid submission bodies for a form, one JSON per line.
+    Gen {
+        study: String,
+        #[arg(long)]
+        form: Option<String>,
+        #[arg(long, default_value_t = 10)]
+        n: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum StudyCommand {
+    /// Installs (publishes) a study bundle directory.
+    Install {
+        dir: PathBuf,
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Creates a token and prints it on the last line (only its hash is stored).
+    Create {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        role: String,
+        /// Limits the token to one study.
+        #[arg(long)]
+        study: Option<String>,
+        /// A name to show for what this token does (e.g. the enumerator's name).
+        #[arg(long)]
+        label: Option<String>,
+    },
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let serving = matches!(cli.command, Command::Serve { .. });
+    init_tracing(serving);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(dispatch(cli.command))
+}
+
+fn init_tracing(serving: bool) {
+    use tracing_subscriber::{EnvFilter, fmt};
+    let default = if serving { "info,sqlx=warn,wasmtime=warn,cranelift=warn" } else { "warn" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    if serving {
+        // Structured logs: one JSON object per line, with the request span (and its request id).
+        let _ = fmt().json().with_current_span(true).with_span_list(false).with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    } else {
+        let _ = fmt().compact().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    }
+}
+
+async fn open(db: &Db) -> anyhow::Result<Arc<App>> {
+    let store = Store::connect(&db.db).await.with_context(|| format!("opening {}", db.db))?;
+    let runtime = Runtime::new(Some(artifact_dir()))?;
+    Ok(App::new(store, runtime))
+}
+
+/// Where compiled plugins are cached: `CAMPO_CACHE_DIR`, else the user's cache directory.
+fn artifact_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CAMPO_CACHE_DIR") {
+        return PathBuf::from(dir);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("campo").join("artifacts")
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { db, addr, body_limit, static_dir, drain_secs } => {
+            let app = open(&db).await?;
+            let mut config = ServeConfig { body_limit, ..ServeConfig::default() };
+            if let Some(dir) = static_dir {
+                config.static_dir = dir;
+            }
+            let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
+            http::serve(listener, AppState { app, config: Arc::new(config) }, Duration::from_secs(drain_secs)).await
+        }
+        Command::Seed { db } => {
+            let app = open(&db).await?;
+            for (name, files) in seeds::bundles() {
+                let (study, outcomes) = app.install(&files).await.with_context(|| format!("installing seed study {name}"))?;
+                report_install(&study, &outcomes);
+            }
+            app.store.close().await;
+            Ok(())
+        }
+        Command::Study { command: StudyCommand::Install { dir, db } } => {
+            let app = open(&db).await?;
+            let files = BundleFiles::from_dir(&dir)?;
+            let (study, outcomes) = app.install(&files).await?;
+            report_install(&study, &outcomes);
+            app.store.close().await;
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { db, role, study, label } } => {
+            let Some(role) = Role::parse(&role) else {
+                bail!("unknown role {role:?}; use one of admin, designer, enumerator, analyst, supervisor");
+            };
+            let study = study.map(|s| StudyId::parse(&s)).transpose()?;
+            let store = Store::connect(&db.db).await?;
+            if let Some(s) = &study {
+                if store.study(s).await?.is_none() {
+                    bail!("no study {s} is installed");
+                }
+            }
+            let (id, token) = http::create_token(&store, role, study.as_ref(), label.as_deref()).await?;
+            store.close().await;
+            eprintln!("token {id} created for role {role}{}; it is shown only now:", study.map(|s| format!(" in study {s}")).unwrap_or_default());
+            println!("{token}");
+            Ok(())
+        }
+        Command::Gen { study, form, n, seed } => {
+            let form = match form {
+                Some(f) => f,
+                None => r#gen::forms(&study)?.first().map(|f| f.to_string()).context("the study's generator knows no form")?,
+            };
+            let bodies = r#gen::submissions(&study, &form, n, seed)?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            for body in bodies {
+                serde_json::to_writer(&mut out, &body)?;
+                out.write_all(b"\n")?;
+            }
+            out.flush()?;
+            Ok(())
+        }
+    }
+}
+
+fn report_install(study: &StudyId, outcomes: &[crate::store::PublishOutcome]) {
+    for o in outcomes {
+        let what = match o.status {
+            PublishStatus::Published => "published",
+            PublishStatus::Unchanged => "already installed, unchanged",
+        };
+        println!("{study}/{} version {}: {what}", o.form, o.version);
+    }
+}

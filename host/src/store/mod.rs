@@ -1,0 +1,512 @@
+//! The store: SQLite (the embedded default) or PostgreSQL, chosen by the database URL, behind
+//! one interface. Queries are plain SQL next to the code that needs them, written once with
+//! `$N` placeholders that both drivers accept; [`with_pool!`] runs the same code on either pool.
+//!
+//! Invariant: every write that belongs to one user action happens in one transaction, so a
+//! crash leaves either all of it or none of it.
+
+mod records;
+
+use std::{str::FromStr, time::Duration};
+
+use futures::{StreamExt, stream::BoxStream};
+use sqlx::{
+    postgres::{PgPool, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
+};
+
+pub use records::*;
+use records::{CampoRow, form_version_record, stored_submission, study_summary, submission_row};
+
+use crate::domain::{FormId, PluginHash, Role, StudyId, now_rfc3339};
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database URL {0:?} is neither sqlite:// nor postgres://")]
+    UnsupportedUrl(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("form {study}/{form} already has a version {version} with different content; publish it under a new version number")]
+    VersionConflict { study: String, form: String, version: String },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection to Campo's database.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+#[derive(Clone)]
+enum Pool {
+    /// SQLite allows one writer at a time: writes go through a single connection, reads
+    /// through a pool (WAL lets them run beside the writer).
+    Sqlite { write: SqlitePool, read: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool (the writer for SQLite when `write`).
+macro_rules! with_pool {
+    ($store:expr, $mode:ident, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite { write, read } => {
+                let _ = (&write, &read);
+                let $pool = with_pool!(@pick $mode, write, read);
+                $body
+            }
+            Pool::Postgres(pg) => {
+                let $pool = pg;
+                $body
+            }
+        }
+    };
+    (@pick write, $w:ident, $r:ident) => { $w };
+    (@pick read, $w:ident, $r:ident) => { $r };
+}
+
+impl Store {
+    /// Connects and applies the migrations. A SQLite file is created when missing.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let store = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+            sqlx::migrate!("../migrations/sqlite").run(&write).await?;
+            let read = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(false)).await?;
+            Store { pool: Pool::Sqlite { write, read } }
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+            Store { pool: Pool::Postgres(pool) }
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite { .. } => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes every connection (checkpointing SQLite's WAL).
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pool::Postgres(pg) => pg.close().await,
+        }
+    }
+
+    // ---- studies, forms, versions -------------------------------------------------------
+
+    /// Publishes a study bundle in one transaction: the study, its forms, the plugins and each
+    /// form's version. A version already published with the same content is left unchanged;
+    /// with different content, the whole install is refused.
+    pub async fn publish(&self, plan: &PublishPlan) -> Result<Vec<PublishOutcome>, StoreError> {
+        with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            let now = now_rfc3339();
+            sqlx::query(
+                "INSERT INTO studies (id, title_es, title_en, manifest, installed_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (id) DO UPDATE SET title_es = excluded.title_es, title_en = excluded.title_en,
+                 manifest = excluded.manifest",
+            )
+            .bind(plan.study.as_str())
+            .bind(&plan.title.es)
+            .bind(&plan.title.en)
+            .bind(&plan.manifest_json)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            for plugin in &plan.plugins {
+                sqlx::query(
+                    "INSERT INTO plugins (hash, wasm, size, capabilities, uploaded_at) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (hash) DO NOTHING",
+                )
+                .bind(plugin.hash.as_str())
+                .bind(&plugin.wasm)
+                .bind(plugin.wasm.len() as i64)
+                .bind(&plugin.capabilities)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let mut outcomes = Vec::new();
+            for (position, form) in plan.forms.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO forms (study_id, id, title_es, title_en, position) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (study_id, id) DO UPDATE SET title_es = excluded.title_es, title_en = excluded.title_en,
+                     position = excluded.position",
+                )
+                .bind(plan.study.as_str())
+                .bind(form.form.as_str())
+                .bind(&form.title.es)
+                .bind(&form.title.en)
+                .bind(position as i64)
+                .execute(&mut *tx)
+                .await?;
+                let existing: Option<String> = sqlx::query_scalar(
+                    "SELECT content_hash FROM form_versions WHERE study_id = $1 AND form_id = $2 AND version = $3",
+                )
+                .bind(plan.study.as_str())
+                .bind(form.form.as_str())
+                .bind(form.version.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let status = match existing {
+                    Some(hash) if hash == form.content_hash => PublishStatus::Unchanged,
+                    Some(_) => {
+                        return Err(StoreError::VersionConflict {
+                            study: plan.study.to_string(),
+                            form: form.form.to_string(),
+                            version: form.version.to_string(),
+                        });
+                    }
+                    None => {
+                        let seq: i64 = sqlx::query_scalar(
+                            "SELECT COALESCE(MAX(seq), 0) + 1 FROM form_versions WHERE study_id = $1 AND form_id = $2",
+                        )
+                        .bind(plan.study.as_str())
+                        .bind(form.form.as_str())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        sqlx::query(
+                            "INSERT INTO form_versions (study_id, form_id, version, seq, content_hash, schema_json,
+                             schema_hash, logic_plugin, scoring_plugin, settings_json, scores_json, limits_json, published_at)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                        )
+                        .bind(plan.study.as_str())
+                        .bind(form.form.as_str())
+                        .bind(form.version.as_str())
+                        .bind(seq)
+                        .bind(&form.content_hash)
+                        .bind(&form.schema_json)
+                        .bind(&form.schema_hash)
+                        .bind(form.logic_plugin.as_ref().map(PluginHash::as_str))
+                        .bind(form.scoring_plugin.as_ref().map(PluginHash::as_str))
+                        .bind(&form.settings_json)
+                        .bind(&form.scores_json)
+                        .bind(&form.limits_json)
+                        .bind(&now)
+                        .execute(&mut *tx)
+                        .await?;
+                        PublishStatus::Published
+                    }
+                };
+                outcomes.push(PublishOutcome { form: form.form.clone(), version: form.version.clone(), status });
+            }
+            tx.commit().await?;
+            Ok(outcomes)
+        })
+    }
+
+    pub async fn list_studies(&self) -> Result<Vec<StudySummary>, StoreError> {
+        let rows = with_pool!(self, read, |pool| {
+            sqlx::query("SELECT id, title_es, title_en FROM studies ORDER BY id")
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| study_summary(&r))
+                .collect::<Result<Vec<_>, StoreError>>()
+        })?;
+        Ok(rows)
+    }
+
+    /// A study with its forms and their published versions, or `None`.
+    pub async fn study(&self, study: &StudyId) -> Result<Option<StudyDetail>, StoreError> {
+        with_pool!(self, read, |pool| {
+            let Some(row) = sqlx::query("SELECT id, title_es, title_en, manifest FROM studies WHERE id = $1")
+                .bind(study.as_str())
+                .fetch_optional(pool)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let summary = study_summary(&row)?;
+            let manifest = row.text("manifest")?;
+            let forms = sqlx::query("SELECT id, title_es, title_en FROM forms WHERE study_id = $1 ORDER BY position, id")
+                .bind(study.as_str())
+                .fetch_all(pool)
+                .await?;
+            let versions = sqlx::query(
+                "SELECT form_id, version, seq, logic_plugin, scoring_plugin, published_at, scores_json
+                 FROM form_versions WHERE study_id = $1 ORDER BY form_id, seq",
+            )
+            .bind(study.as_str())
+            .fetch_all(pool)
+            .await?;
+            let mut detail_forms = Vec::new();
+            for f in &forms {
+                let id = f.text("id")?;
+                let mut form_versions = Vec::new();
+                for v in versions.iter().filter(|v| v.text("form_id").is_ok_and(|x| x == id)) {
+                    form_versions.push(VersionSummary {
+                        version: v.text("version")?,
+                        seq: v.int("seq")?,
+                        logic_plugin: v.opt_text("logic_plugin")?,
+                        scoring_plugin: v.opt_text("scoring_plugin")?,
+                        published_at: v.text("published_at")?,
+                        scores: serde_json::from_str(&v.text("scores_json")?)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    });
+                }
+                let latest = form_versions.last().map(|v| v.version.clone());
+                detail_forms.push(FormSummary {
+                    id: FormId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    title: crate::domain::Text::new(f.text("title_es")?, f.text("title_en")?),
+                    latest_version: latest,
+                    versions: form_versions,
+                });
+            }
+            let settings = serde_json::from_str::<serde_json::Value>(&manifest)
+                .ok()
+                .and_then(|m| m.get("description").cloned());
+            Ok(Some(StudyDetail { study: summary, description: settings, forms: detail_forms }))
+        })
+    }
+
+    /// A form version (the latest published when `version` is `None`), or `None`.
+    pub async fn form_version(&self, study: &StudyId, form: &FormId, version: Option<&str>) -> Result<Option<FormVersionRecord>, StoreError> {
+        with_pool!(self, read, |pool| {
+            let row = match version {
+                Some(v) => sqlx::query(
+                    "SELECT study_id, form_id, version, seq, content_hash, schema_json, logic_plugin, scoring_plugin,
+                     settings_json, scores_json, limits_json FROM form_versions WHERE study_id = $1 AND form_id = $2 AND version = $3",
+                )
+                    .bind(study.as_str())
+                    .bind(form.as_str())
+                    .bind(v)
+                    .fetch_optional(pool)
+                    .await?,
+                None => sqlx::query(
+                    "SELECT study_id, form_id, version, seq, content_hash, schema_json, logic_plugin, scoring_plugin,
+                     settings_json, scores_json, limits_json FROM form_versions WHERE study_id = $1 AND form_id = $2
+                     ORDER BY seq DESC LIMIT 1",
+                )
+                .bind(study.as_str())
+                .bind(form.as_str())
+                .fetch_optional(pool)
+                .await?,
+            };
+            row.map(|r| form_version_record(&r)).transpose()
+        })
+    }
+
+    /// Every version of a form, oldest first.
+    pub async fn form_versions(&self, study: &StudyId, form: &FormId) -> Result<Vec<FormVersionRecord>, StoreError> {
+        with_pool!(self, read, |pool| {
+            sqlx::query(
+                "SELECT study_id, form_id, version, seq, content_hash, schema_json, logic_plugin, scoring_plugin,
+                 settings_json, scores_json, limits_json FROM form_versions WHERE study_id = $1 AND form_id = $2 ORDER BY seq",
+            )
+            .bind(study.as_str())
+            .bind(form.as_str())
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(form_version_record)
+            .collect()
+        })
+    }
+
+    pub async fn form_exists(&self, study: &StudyId, form: &FormId) -> Result<bool, StoreError> {
+        with_pool!(self, read, |pool| {
+            Ok(sqlx::query("SELECT 1 FROM forms WHERE study_id = $1 AND id = $2")
+                .bind(study.as_str())
+                .bind(form.as_str())
+                .fetch_optional(pool)
+                .await?
+                .is_some())
+        })
+    }
+
+    // ---- plugins ------------------------------------------------------------------------
+
+    pub async fn plugin_wasm(&self, hash: &PluginHash) -> Result<Option<Vec<u8>>, StoreError> {
+        with_pool!(self, read, |pool| {
+            Ok(sqlx::query_scalar("SELECT wasm FROM plugins WHERE hash = $1").bind(hash.as_str()).fetch_optional(pool).await?)
+        })
+    }
+
+    /// Stores a plugin (content-addressed: storing the same bytes twice changes nothing).
+    pub async fn insert_plugin(&self, hash: &PluginHash, wasm: &[u8], capabilities: &str) -> Result<bool, StoreError> {
+        with_pool!(self, write, |pool| {
+            let done = sqlx::query(
+                "INSERT INTO plugins (hash, wasm, size, capabilities, uploaded_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (hash) DO NOTHING",
+            )
+            .bind(hash.as_str())
+            .bind(wasm)
+            .bind(wasm.len() as i64)
+            .bind(capabilities)
+            .bind(now_rfc3339())
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    pub async fn list_plugins(&self) -> Result<Vec<PluginSummary>, StoreError> {
+        with_pool!(self, read, |pool| {
+            let rows = sqlx::query(
+                "SELECT p.hash, p.size, p.capabilities, p.uploaded_at,
+                 (SELECT COUNT(*) FROM form_versions v WHERE v.logic_plugin = p.hash OR v.scoring_plugin = p.hash) AS pinned_by
+                 FROM plugins p ORDER BY p.uploaded_at, p.hash",
+            )
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(PluginSummary {
+                        hash: r.text("hash")?,
+                        size: r.int("size")?,
+                        capabilities: r.text("capabilities")?.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                        uploaded_at: r.text("uploaded_at")?,
+                        pinned_by_versions: r.int("pinned_by")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    // ---- tokens -------------------------------------------------------------------------
+
+    /// Stores a token's hash; returns its id.
+    pub async fn insert_token(&self, hash: &str, role: Role, study: Option<&StudyId>, label: &str) -> Result<i64, StoreError> {
+        with_pool!(self, write, |pool| {
+            Ok(sqlx::query_scalar(
+                "INSERT INTO tokens (hash, role, study_id, label, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(hash)
+            .bind(role.as_str())
+            .bind(study.map(StudyId::as_str))
+            .bind(label)
+            .bind(now_rfc3339())
+            .fetch_one(pool)
+            .await?)
+        })
+    }
+
+    /// The live (not revoked) token with this hash.
+    pub async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        with_pool!(self, read, |pool| {
+            let row = sqlx::query("SELECT id, role, study_id, label FROM tokens WHERE hash = $1 AND revoked_at IS NULL")
+                .bind(hash)
+                .fetch_optional(pool)
+                .await?;
+            row.map(|r| {
+                let role = r.text("role")?;
+                let study = r.opt_text("study_id")?;
+                Ok(TokenRecord {
+                    id: r.int("id")?,
+                    role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("token role {role:?}")))?,
+                    study: study.map(|s| StudyId::parse(&s)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    label: r.text("label")?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    // ---- submissions --------------------------------------------------------------------
+
+    pub async fn submission(&self, id: &uuid::Uuid) -> Result<Option<StoredSubmission>, StoreError> {
+        with_pool!(self, read, |pool| {
+            sqlx::query("SELECT id, study_id, form_id, version, request_hash, scores, warnings FROM submissions WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(pool)
+                .await?
+                .map(|r| stored_submission(&r))
+                .transpose()
+        })
+    }
+
+    /// Stores a submission, or reports the one already stored under its id (a retry, or a
+    /// concurrent twin on another host).
+    pub async fn insert_submission(&self, s: &NewSubmission) -> Result<InsertOutcome, StoreError> {
+        let inserted = with_pool!(self, write, |pool| {
+            sqlx::query(
+                "INSERT INTO submissions (id, study_id, form_id, version, request_hash, answers, scores, warnings,
+                 enumerator, token_id, received_at, logic_plugin, scoring_plugin)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(s.id.to_string())
+            .bind(s.study.as_str())
+            .bind(s.form.as_str())
+            .bind(&s.version)
+            .bind(&s.request_hash)
+            .bind(&s.answers_json)
+            .bind(&s.scores_json)
+            .bind(&s.warnings_json)
+            .bind(&s.enumerator)
+            .bind(s.token_id)
+            .bind(&s.received_at)
+            .bind(s.logic_plugin.as_ref().map(PluginHash::as_str))
+            .bind(s.scoring_plugin.as_ref().map(PluginHash::as_str))
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1
+        });
+        if inserted {
+            return Ok(InsertOutcome::Inserted);
+        }
+        let stored = self.submission(&s.id).await?.ok_or_else(|| StoreError::Corrupt("submission vanished".into()))?;
+        Ok(InsertOutcome::Exists(stored))
+    }
+
+    /// The submissions of a form in the order they were received, streamed from the database
+    /// (never held whole in memory).
+    pub fn stream_submissions<'a>(&'a self, study: &'a StudyId, form: &'a FormId) -> BoxStream<'a, Result<SubmissionRow, StoreError>> {
+        const SQL: &str = "SELECT id, version, answers, scores, enumerator, received_at, logic_plugin, scoring_plugin
+                           FROM submissions WHERE study_id = $1 AND form_id = $2 ORDER BY seq";
+        match &self.pool {
+            Pool::Sqlite { read, .. } => sqlx::query(SQL)
+                .bind(study.as_str())
+                .bind(form.as_str())
+                .fetch(read)
+                .map(|r| submission_row(&r?))
+                .boxed(),
+            Pool::Postgres(pg) => sqlx::query(SQL)
+                .bind(study.as_str())
+                .bind(form.as_str())
+                .fetch(pg)
+                .map(|r| submission_row(&r?))
+                .boxed(),
+        }
+    }
+
+    pub async fn count_submissions(&self, study: &StudyId, form: &FormId) -> Result<i64, StoreError> {
+        with_pool!(self, read, |pool| {
+            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE study_id = $1 AND form_id = $2")
+                .bind(study.as_str())
+                .bind(form.as_str())
+                .fetch_one(pool)
+                .await?)
+        })
+    }
+}
