@@ -238,6 +238,11 @@ impl App {
         Ok(Evaluation { scores, warnings: serde_json::to_value(warnings).unwrap_or_default() })
     }
 
+    /// Runs one entry point of a plugin on `answers` with the version's settings and limits.
+    pub async fn run_plugin(&self, plugin: &PluginHash, entry: Entry, version: &PreparedVersion, answers: &Value) -> Result<Value, SubmitError> {
+        self.call(plugin, entry, &version.record, answers, &version.limits).await
+    }
+
     /// Evaluates one entry point off the async threads (plugins are CPU work under fuel).
     async fn call(&self, plugin: &PluginHash, entry: Entry, record: &FormVersionRecord, answers: &Value, limits: &Limits) -> Result<Value, SubmitError> {
         self.ensure_loaded(plugin).await?;

@@ -4,7 +4,6 @@
 
 use axum::{
     Json,
-    extract::rejection::JsonRejection,
     http::StatusCode,
     response::{IntoResponse, Response},
 };
@@ -103,25 +102,6 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(self.body)).into_response()
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> ApiError {
-        match rejection {
-            JsonRejection::JsonSyntaxError(e) => ApiError::bad_request("malformed_json", format!("the body is not JSON: {}", e.body_text())),
-            JsonRejection::MissingJsonContentType(_) => {
-                ApiError::bad_request("unsupported_media_type", "send the body with Content-Type: application/json")
-            }
-            JsonRejection::JsonDataError(e) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                format!("El cuerpo no tiene la forma esperada: {}", e.body_text()),
-                format!("The body does not have the expected shape: {}", e.body_text()),
-            ),
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => body_too_large(),
-            other => ApiError::bad_request("unreadable_body", other.body_text()),
-        }
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod error;
 mod exports;
+mod forms;
 mod plugins;
 mod studies;
 mod submissions;
@@ -63,19 +64,37 @@ pub struct AppState {
     pub config: Arc<ServeConfig>,
 }
 
-/// `axum::Json`, with its rejections turned into Campo's error shape (400, 413, 422).
+/// A JSON body, read in two steps so that malformed JSON is always a 400 and JSON of the wrong
+/// shape a 422 (a streaming parse would report whichever it met first). Rejections use
+/// Campo's error shape; a body over the route's limit is a 413.
 pub struct JsonBody<T>(pub T);
 
 impl<S, T> FromRequest<S> for JsonBody<T>
 where
-    Json<T>: FromRequest<S, Rejection = axum::extract::rejection::JsonRejection>,
+    T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let Json(value) = Json::<T>::from_request(req, state).await?;
-        Ok(JsonBody(value))
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                error::body_too_large()
+            } else {
+                ApiError::bad_request("unreadable_body", rejection.body_text())
+            }
+        })?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not JSON: {e}")))?;
+        let typed = serde_json::from_value(value).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                format!("El cuerpo no tiene la forma esperada: {e}"),
+                format!("The body does not have the expected shape: {e}"),
+            )
+        })?;
+        Ok(JsonBody(typed))
     }
 }
 
@@ -106,6 +125,10 @@ pub fn api_router(config: &ServeConfig) -> OpenApiRouter<AppState> {
     let rest = OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(studies::get_study))
+        .routes(routes!(forms::latest_version))
+        .routes(routes!(forms::get_version))
+        .routes(routes!(forms::plugin_bytes))
+        .routes(routes!(forms::evaluate))
         .routes(routes!(submissions::submit))
         .routes(routes!(exports::export_csv))
         .layer(DefaultBodyLimit::max(config.body_limit));
