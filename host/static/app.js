@@ -61,6 +61,8 @@
   };
   const L = (text) => (!text ? '' : typeof text === 'string' ? text : text[state.lang] || text.es || text.en || '');
   const main = document.getElementById('main');
+  /** replaceChildren without the nulls of optional parts (it would print them). */
+  const put = (el, ...children) => el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
 
   // ---- IndexedDB: responses survive browser restarts ------------------------------------------------
   const db = new Promise((resolve, reject) => {
@@ -188,7 +190,7 @@
       });
       body = await response.json().catch(() => null);
     } catch (e) {
-      return retryLater(r, String(e.message || e));
+      return retryLater(r, e instanceof TypeError ? t('offline') : String(e.message || e));
     }
     if (response.status === 200 || response.status === 201) {
       state.authProblem = false;
@@ -305,7 +307,7 @@
             onclick: () => newResponse(study.id, form.id, form.latest_version), text: t('new_response') })),
           mine.length ? h('ul', { class: 'list responses' }, mine.map(responseItem)) : null);
       }) : h('p', { class: 'muted', text: t('no_forms') })));
-    main.replaceChildren(h('h1', { text: t('studies') }), notice(), outbox, ...sections,
+    put(main, h('h1', { text: t('studies') }), notice(), outbox, ...sections,
       h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger', onclick: () => signOut(false), text: t('signout') })));
     refreshOutbox();
   }
@@ -342,7 +344,7 @@
     if (!box) return;
     const queued = (await responses.all()).filter((r) => r.status === 'queued').sort((a, b) => a.created - b.created);
     box.dataset.count = String(queued.length);
-    box.replaceChildren(
+    put(box,
       h('h2', { id: 'outbox-title', text: t('outbox') }),
       state.authProblem ? h('p', { class: 'banner error', role: 'alert', text: t('sign_again') }) : null,
       h('p', { class: 'outbox-count', role: 'status', text: queued.length ? t('outbox_waiting', queued.length) : t('outbox_empty') }),
@@ -434,7 +436,7 @@
       banner: h('div', { class: 'form-banner' }),
       pager: h('nav', { class: 'pager', 'aria-label': t('section', 1, 1) }),
     };
-    main.replaceChildren(
+    put(main,
       h('h1', { text: c.title }), c.chrome.progress, c.chrome.heading, c.chrome.banner, c.pageRoot, c.chrome.pager);
     showPage(c.page, false);
   }
@@ -483,7 +485,7 @@
       const warnings = s.warnings();
       if (warnings.length) items.push(problemList('warn', t('warnings'), warnings));
     }
-    c.chrome.banner.replaceChildren(...items);
+    put(c.chrome.banner, items);
 
     const prev = pages.filter((i) => i < c.page).pop();
     const next = pages.find((i) => i > c.page);

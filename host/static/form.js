@@ -523,6 +523,8 @@
             for (const input of el.querySelectorAll('input')) {
               input.checked = kind === 'multi' ? Array.isArray(v) && v.includes(input._code) : v === input._code;
             }
+            const clear = el.querySelector('[data-action=clear]');
+            if (clear) clear.hidden = v === undefined;
           }
         } else if (kind !== 'group' && kind !== 'repeat') {
           const input = el.querySelector('input, textarea');

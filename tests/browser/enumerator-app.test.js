@@ -33,12 +33,12 @@ async function phone() {
 
 /** How many times the server stored the response `id` (from the analysts' CSV). */
 async function storedTimes(study, form, id) {
-  const r = await server.api('GET', `/api/v1/studies/${study}/forms/${form}/export.csv`, admin);
+  const r = await server.api('GET', `/api/v1/studies/${study}/forms/${form}/export.csv?format=csv`, admin);
   assert.equal(r.status, 200, r.text);
   return r.text.split('\n').filter((line) => line.includes(id)).length;
 }
 
-test('signing in with a token shows the studies of that token; a bad token is refused', async () => {
+test('signing in with a token shows the studies of that token; a bad token is refused', { timeout: 240000 }, async () => {
   const { context, page } = await phone();
   await page.goto(server.url + '/');
   await page.getByLabel(/Token/).fill('campo_not_a_real_token');
@@ -52,7 +52,7 @@ test('signing in with a token shows the studies of that token; a bad token is re
 });
 
 for (const [study, form, seed] of [['ejemplo-hogares', 'hogar', 11], ['mujeres-migrantes-rm', 'cuestionario', 12], ['3x1-migrantes', 'proyecto', 13]]) {
-  test(`a response of ${study}/${form} is filled in the browser and submitted once`, async () => {
+  test(`a response of ${study}/${form} is filled in the browser and submitted once`, { timeout: 240000 }, async () => {
     const { context, page } = await phone();
     await signIn(page, server.url, token);
     const [body] = generate(study, form, 1, seed);
@@ -71,7 +71,7 @@ for (const [study, form, seed] of [['ejemplo-hogares', 'hogar', 11], ['mujeres-m
   });
 }
 
-test('skip logic hides and shows questions as answers change, exactly as the server computes it', async () => {
+test('skip logic hides and shows questions as answers change, exactly as the server computes it', { timeout: 240000 }, async () => {
   const { context, page } = await phone();
   await signIn(page, server.url, token);
   await newResponse(page, 'ejemplo-hogares', 'hogar');
@@ -122,7 +122,7 @@ test('skip logic hides and shows questions as answers change, exactly as the ser
   await context.close();
 });
 
-test('a response the server refuses comes back with the error on its question', async () => {
+test('a response the server refuses comes back with the error on its question', { timeout: 240000 }, async () => {
   const { context, page } = await phone();
   await signIn(page, server.url, token);
   const [body] = generate('ejemplo-hogares', 'hogar', 1, 31);
@@ -159,7 +159,7 @@ test('a response the server refuses comes back with the error on its question', 
   await context.close();
 });
 
-test('the app at 360 px: no sideways scrolling, large targets, English on request', async () => {
+test('the app at 360 px: no sideways scrolling, large targets, English on request', { timeout: 240000 }, async () => {
   const { context, page } = await phone();
   await signIn(page, server.url, token);
   await page.screenshot({ path: outputPath('home-360.png'), fullPage: true });
@@ -176,5 +176,43 @@ test('the app at 360 px: no sideways scrolling, large targets, English on reques
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
   await page.getByRole('button', { name: 'Next' }).waitFor();
   await page.screenshot({ path: outputPath('form-360-en.png'), fullPage: true });
+  await context.close();
+});
+
+/** A plugin that never returns: ABI v1's exports, and a `campo_logic` that loops forever. */
+function runawayPlugin() {
+  const str = (s) => [s.length, ...Buffer.from(s)];
+  const section = (id, body) => [id, body.length, ...body];
+  const vec = (items) => [items.length, ...items.flat()];
+  const exp = (name, index) => [...str(name), 0x00, index];
+  return [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([[0x60, 0, 0], [0x60, 1, 0x7f, 1, 0x7f], [0x60, 2, 0x7f, 0x7f, 0], [0x60, 2, 0x7f, 0x7f, 1, 0x7e]])),
+    ...section(3, vec([[0], [1], [2], [3]])),
+    ...section(5, vec([[0x01, 1, 1]])),
+    ...section(7, vec([[...str('memory'), 0x02, 0], exp('campo_abi_v1', 0), exp('campo_alloc', 1), exp('campo_dealloc', 2), exp('campo_logic', 3)])),
+    ...section(10, vec([[2, 0, 0x0b], [5, 0, 0x41, 0x80, 0x08, 0x0b], [2, 0, 0x0b], [9, 0, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x42, 0x00, 0x0b]]))];
+}
+
+test('a runaway plugin is stopped by the watchdog and the page stays responsive', { timeout: 240000 }, async () => {
+  const { context, page } = await phone();
+  await signIn(page, server.url, token);
+  const outcome = await page.evaluate(async (bytes) => {
+    const runner = new CampoPlugin.Runner({ scriptUrl: 'campo-plugin.js', timeoutMs: 300, loadMs: 2000 });
+    const started = performance.now();
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 20);
+    let kind = null;
+    try {
+      await runner.call('runaway', new Uint8Array(bytes), 'logic', { study: 's', form: 'f', version: '1', answers: {}, settings: {} });
+    } catch (e) {
+      kind = e.kind;
+    }
+    clearInterval(ticker);
+    return { kind, ms: performance.now() - started, ticks, worker: runner.worker };
+  }, runawayPlugin());
+  assert.equal(outcome.kind, 'timeout');
+  assert.ok(outcome.ms < 5000, `stopped after ${outcome.ms} ms`);
+  assert.ok(outcome.ticks > 3, 'the page kept running while the plugin looped');
+  assert.equal(outcome.worker, null, 'the worker was terminated');
   await context.close();
 });

@@ -58,6 +58,9 @@ export async function startServer({ studies = STUDIES } = {}) {
       this.child = child;
       child.stderr.setEncoding('utf8');
       child.stderr.on('data', (d) => this.logs.push(d));
+      child.on('exit', (code, signal) => {
+        if (this.child === child) console.error(`campo serve exited unexpectedly (${code ?? signal}); its last log lines:\n${this.logs.join('').split('\n').slice(-15).join('\n')}`);
+      });
       for (let i = 0; i < 600; i++) {
         if (child.exitCode !== null) throw new Error(`campo serve exited: ${this.logs.join('')}`);
         try {
@@ -72,6 +75,7 @@ export async function startServer({ studies = STUDIES } = {}) {
       const child = this.child;
       if (!child || child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
+      this.child = null;
       child.kill('SIGKILL');
       await exited;
       this.child = null;

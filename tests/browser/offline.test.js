@@ -12,6 +12,7 @@ import { startServer, generate, LAUNCH, PHONE, outputPath } from './harness.js';
 import { signIn, waitOfflineReady, newResponse, fillAnswers, finalize, idle, outboxCount, storedResponses, openResponseId } from './driver.js';
 
 let server;
+let context; // the browser of the moment, closed in after() whatever happens
 let token;
 let admin;
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'campo-profile-'));
@@ -23,26 +24,27 @@ before(async () => {
 });
 
 after(async () => {
+  await context?.close().catch(() => {});
   await server?.close();
   fs.rmSync(profile, { recursive: true, force: true });
 });
 
 async function launch() {
-  const context = await chromium.launchPersistentContext(profile, { ...LAUNCH, ...PHONE });
+  context = await chromium.launchPersistentContext(profile, { ...LAUNCH, ...PHONE });
   const page = context.pages()[0] || (await context.newPage());
   page.on('pageerror', (e) => console.error('page error:', e.message));
   return { context, page };
 }
 
 async function storedTimes(id) {
-  const r = await server.api('GET', '/api/v1/studies/ejemplo-hogares/forms/hogar/export.csv', admin);
+  const r = await server.api('GET', '/api/v1/studies/ejemplo-hogares/forms/hogar/export.csv?format=csv', admin);
   assert.equal(r.status, 200, r.text);
   return r.text.split('\n').filter((line) => line.includes(id)).length;
 }
 
-test('two responses finalized offline survive a browser restart and are stored once each when the network returns', async () => {
+test('two responses finalized offline survive a browser restart and are stored once each when the network returns', { timeout: 300000 }, async () => {
   // One online visit: sign in; the app caches itself, the form version and its plugin.
-  let { context, page } = await launch();
+  let { page } = await launch();
   await signIn(page, server.url, token);
   await waitOfflineReady(page);
 
@@ -75,7 +77,7 @@ test('two responses finalized offline survive a browser restart and are stored o
 
   // The browser restarts, still offline: the outbox is still there.
   await context.close();
-  ({ context, page } = await launch());
+  ({ page } = await launch());
   await context.setOffline(true);
   await page.goto(server.url + '/');
   await outboxCount(page, 2);
