@@ -536,7 +536,8 @@
     const c = current;
     await c.session.idle();
     c.view.showRequired = true;
-    const problems = c.session.problems().filter((x) => !x.server || c.session.serverErrors.includes(x));
+    // The server's earlier refusal does not block: the enumerator may have fixed it another way.
+    const problems = c.session.problems().filter((x) => !x.server);
     if (problems.length || c.session.failure) {
       renderChrome();
       c.chrome.banner.querySelector('.banner')?.focus?.();

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const BIN = process.env.CAMPO_BIN || path.join(ROOT, 'target/debug/campo');
+export const BIN = process.env.CAMPO_BIN ? path.resolve(process.env.CAMPO_BIN) : path.join(ROOT, 'target/debug/campo');
 export const OUTPUT = path.join(ROOT, 'tests/output');
 export const CHROMIUM = process.env.CAMPO_CHROMIUM || '/usr/bin/chromium';
 export const STUDIES = ['ejemplo-hogares', 'mujeres-migrantes-rm', '3x1-migrantes'];
