@@ -79,15 +79,14 @@ fn solicitud(a: &Answers, out: &mut Logic) {
             ));
         }
     }
-    if let (Some(entidad), Some(municipio)) = (a.str("ubicacion/p04_entidad"), a.str("ubicacion/p05_municipio")) {
-        if let Some(clave) = clave_inegi(entidad) {
-            if !municipio.starts_with(clave) {
-                out.error("ubicacion/p05_municipio", "municipio_de_otra_entidad", msg!(
-                    format!("La clave del municipio debe empezar con {clave}, la clave INEGI de la entidad"),
-                    format!("The municipality code must start with {clave}, the state's INEGI code"),
-                ));
-            }
-        }
+    if let (Some(entidad), Some(municipio)) = (a.str("ubicacion/p04_entidad"), a.str("ubicacion/p05_municipio"))
+        && let Some(clave) = clave_inegi(entidad)
+        && !municipio.starts_with(clave)
+    {
+        out.error("ubicacion/p05_municipio", "municipio_de_otra_entidad", msg!(
+            format!("La clave del municipio debe empezar con {clave}, la clave INEGI de la entidad"),
+            format!("The municipality code must start with {clave}, the state's INEGI code"),
+        ));
     }
 }
 
@@ -182,13 +181,13 @@ fn convenio(a: &Answers, settings: &Settings, out: &mut Logic) {
     // "En validación" means the agreement is still being drawn up, so it has no date yet.
     out.relevant("convenio/p23_convenio_fecha", estatus != Some("en_validacion"));
     out.required("convenio/p23_convenio_fecha", matches!(estatus, Some("aprobado" | "en_ejecucion" | "concluido")));
-    if let (Some(sesion), Some(convenio)) = (a.date("covam/p21_covam_fecha"), a.date("convenio/p23_convenio_fecha")) {
-        if convenio < sesion {
-            out.error("convenio/p23_convenio_fecha", "convenio_antes_de_covam", msg!(
-                "El Convenio de Concertación no puede ser anterior a la sesión del COVAM",
-                "The agreement cannot precede the COVAM session",
-            ));
-        }
+    if let (Some(sesion), Some(convenio)) = (a.date("covam/p21_covam_fecha"), a.date("convenio/p23_convenio_fecha"))
+        && convenio < sesion
+    {
+        out.error("convenio/p23_convenio_fecha", "convenio_antes_de_covam", msg!(
+            "El Convenio de Concertación no puede ser anterior a la sesión del COVAM",
+            "The agreement cannot precede the COVAM session",
+        ));
     }
 
     for path in APORTACIONES {
@@ -214,21 +213,21 @@ fn convenio(a: &Answers, settings: &Settings, out: &mut Logic) {
 
     out.require("convenio/p30_benef_directos").require("convenio/p31_benef_mujeres");
     let beneficiarios = a.int("convenio/p30_benef_directos");
-    if let (Some(b), Some(becas)) = (beneficiarios, a.int("caracteristicas/p18_n_becas")) {
-        if a.is("caracteristicas/p16_subtipo", "becas") && b < becas {
-            out.error("convenio/p30_benef_directos", "menos_beneficiarios_que_becas", msg!(
-                "Las personas beneficiarias no pueden ser menos que las becas",
-                "There cannot be fewer beneficiaries than scholarships",
-            ));
-        }
+    if let (Some(b), Some(becas)) = (beneficiarios, a.int("caracteristicas/p18_n_becas"))
+        && a.is("caracteristicas/p16_subtipo", "becas") && b < becas
+    {
+        out.error("convenio/p30_benef_directos", "menos_beneficiarios_que_becas", msg!(
+            "Las personas beneficiarias no pueden ser menos que las becas",
+            "There cannot be fewer beneficiaries than scholarships",
+        ));
     }
-    if let (Some(b), Some(mujeres)) = (beneficiarios, a.int("convenio/p31_benef_mujeres")) {
-        if mujeres > b {
-            out.error("convenio/p31_benef_mujeres", "mujeres_mas_que_beneficiarios", msg!(
-                "Las mujeres beneficiarias no pueden superar el total de personas beneficiarias",
-                "Women beneficiaries cannot exceed all beneficiaries",
-            ));
-        }
+    if let (Some(b), Some(mujeres)) = (beneficiarios, a.int("convenio/p31_benef_mujeres"))
+        && mujeres > b
+    {
+        out.error("convenio/p31_benef_mujeres", "mujeres_mas_que_beneficiarios", msg!(
+            "Las mujeres beneficiarias no pueden superar el total de personas beneficiarias",
+            "Women beneficiaries cannot exceed all beneficiaries",
+        ));
     }
 }
 
@@ -283,22 +282,22 @@ fn seguimiento(a: &Answers, out: &mut Logic) {
         ));
     }
     let inicio = a.date("seguimiento/p33_fecha_inicio");
-    if let (Some(convenio), Some(inicio)) = (a.date("convenio/p23_convenio_fecha"), inicio) {
-        if inicio < convenio {
-            out.error("seguimiento/p33_fecha_inicio", "inicio_antes_de_convenio", msg!(
-                "El proyecto no puede iniciar antes del Convenio de Concertación",
-                "The project cannot start before the agreement",
-            ));
-        }
+    if let (Some(convenio), Some(inicio)) = (a.date("convenio/p23_convenio_fecha"), inicio)
+        && inicio < convenio
+    {
+        out.error("seguimiento/p33_fecha_inicio", "inicio_antes_de_convenio", msg!(
+            "El proyecto no puede iniciar antes del Convenio de Concertación",
+            "The project cannot start before the agreement",
+        ));
     }
     for (path, code, es, en) in [
         ("seguimiento/p34_fecha_fin_prog", "fin_programado_antes_de_inicio", "El término programado no puede ser anterior al inicio", "The planned end cannot precede the start"),
         ("seguimiento/p37_fecha_fin_real", "conclusion_antes_de_inicio", "La conclusión no puede ser anterior al inicio", "Completion cannot precede the start"),
     ] {
-        if let (Some(inicio), Some(fin)) = (inicio, a.date(path)) {
-            if fin < inicio {
-                out.error(path, code, msg!(es, en));
-            }
+        if let (Some(inicio), Some(fin)) = (inicio, a.date(path))
+            && fin < inicio
+        {
+            out.error(path, code, msg!(es, en));
         }
     }
     reportes_trimestrales(a, out);
@@ -311,22 +310,22 @@ fn reportes_trimestrales(a: &Answers, out: &mut Logic) {
     for reporte in a.repeat("seguimiento/p38_reportes") {
         out.require(reporte.at("trimestre")).require(reporte.at("avance_fisico")).require(reporte.at("avance_financiero"));
         if let Some(previo) = &anterior {
-            if let (Some(t0), Some(t1)) = (previo.str("trimestre"), reporte.str("trimestre")) {
-                if t1 <= t0 {
-                    out.error(reporte.at("trimestre"), "trimestres_desordenados", msg!(
-                        format!("El trimestre {t1} debe ser posterior al del reporte anterior ({t0})"),
-                        format!("Quarter {t1} must come after the previous report's ({t0})"),
-                    ));
-                }
+            if let (Some(t0), Some(t1)) = (previo.str("trimestre"), reporte.str("trimestre"))
+                && t1 <= t0
+            {
+                out.error(reporte.at("trimestre"), "trimestres_desordenados", msg!(
+                    format!("El trimestre {t1} debe ser posterior al del reporte anterior ({t0})"),
+                    format!("Quarter {t1} must come after the previous report's ({t0})"),
+                ));
             }
             for campo in ["avance_fisico", "avance_financiero"] {
-                if let (Some(v0), Some(v1)) = (previo.num(campo), reporte.num(campo)) {
-                    if v1 < v0 {
-                        out.error(reporte.at(campo), "avance_decreciente", msg!(
-                            "El avance acumulado no puede ser menor que el del reporte anterior",
-                            "Cumulative progress cannot be lower than in the previous report",
-                        ));
-                    }
+                if let (Some(v0), Some(v1)) = (previo.num(campo), reporte.num(campo))
+                    && v1 < v0
+                {
+                    out.error(reporte.at(campo), "avance_decreciente", msg!(
+                        "El avance acumulado no puede ser menor que el del reporte anterior",
+                        "Cumulative progress cannot be lower than in the previous report",
+                    ));
                 }
             }
         }
@@ -334,13 +333,13 @@ fn reportes_trimestrales(a: &Answers, out: &mut Logic) {
     }
     let Some(ultimo) = anterior else { return };
     for (actual, campo) in [("seguimiento/p35_avance_fisico", "avance_fisico"), ("seguimiento/p36_avance_fin", "avance_financiero")] {
-        if let (Some(v), Some(reportado)) = (a.num(actual), ultimo.num(campo)) {
-            if v < reportado {
-                out.error(actual, "avance_menor_que_reporte", msg!(
-                    "El avance no puede ser menor que el del último reporte trimestral",
-                    "Progress cannot be lower than in the last quarterly report",
-                ));
-            }
+        if let (Some(v), Some(reportado)) = (a.num(actual), ultimo.num(campo))
+            && v < reportado
+        {
+            out.error(actual, "avance_menor_que_reporte", msg!(
+                "El avance no puede ser menor que el del último reporte trimestral",
+                "Progress cannot be lower than in the last quarterly report",
+            ));
         }
     }
 }
