@@ -151,7 +151,7 @@ fn comuna(rng: &mut StdRng, region: &str) -> &'static str {
     if rng.random::<f64>() * (main.iter().map(|(_, w)| w).sum::<f64>() + rest_share) < rest_share {
         return rest[rng.random_range(0..rest.len())];
     }
-    *weighted(rng, main)
+    weighted::<&str>(rng, main)
 }
 
 /// Truncated normal on 18–75 with a mean by country (Venezuelans youngest, Peruvians oldest
@@ -642,7 +642,14 @@ fn violence(rng: &mut StdRng, r: &Respondent) -> Map<String, Value> {
 }
 
 fn yes_no_pnr(rng: &mut StdRng, p_yes: f64, p_declined: f64) -> &'static str {
-    *weighted(rng, &[("si", p_yes), ("pnr", p_declined), ("no", 1.0 - p_yes - p_declined)])
+    let x = rng.random::<f64>();
+    if x < p_yes {
+        "si"
+    } else if x < p_yes + p_declined {
+        "pnr"
+    } else {
+        "no"
+    }
 }
 
 fn round_to(value: f64, step: i64) -> i64 {
