@@ -277,18 +277,6 @@ fn sigterm_drains_and_exits_cleanly() {
     assert!(app.terminate(), "campo exits 0 on SIGTERM");
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 /// A bundle directory as the HTTP install body.
 fn bundle_upload(dir: &std::path::Path) -> Value {

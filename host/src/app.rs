@@ -40,6 +40,8 @@ pub enum InstallError {
     Bundle(#[from] BundleError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Plugin(PluginError),
 }
 
 /// Why a submission was not stored.
@@ -112,6 +114,15 @@ impl App {
             }
         }
         let plan = bundle::plan(files, &|hash| registry_plugins.get(hash).cloned())?;
+        // Compile at install, not at the first submission: a module that cannot be compiled is
+        // refused here, and the artifact cache is warm before anyone submits.
+        for plugin in &plan.plugins {
+            let (runtime, hash, wasm) = (self.runtime.clone(), plugin.hash.clone(), plugin.wasm.clone());
+            tokio::task::spawn_blocking(move || runtime.load(&hash, &wasm))
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("plugin task: {e}")))?
+                .map_err(InstallError::Plugin)?;
+        }
         let outcomes = self.store.publish(&plan).await?;
         Ok((plan.study, outcomes))
     }

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod export;
 pub mod r#gen;
 pub mod http;
+pub mod plugin_dev;
 pub mod runtime;
 pub mod seeds;
 pub mod store;

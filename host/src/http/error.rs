@@ -165,6 +165,7 @@ impl From<InstallError> for ApiError {
         match e {
             InstallError::Bundle(b) => b.into(),
             InstallError::Store(s) => s.into(),
+            InstallError::Plugin(p) => p.into(),
         }
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! One [`Runtime`] per process holds the engine (Cranelift, fuel, epoch interruption, the
 //! pooling allocator), the compiled plugins cached by sha256 (on disk as serialized artifacts,
-//! so a restart does not recompile) and their `InstancePre`s. Every evaluation runs on a fresh
-//! instance under [`Limits`], so nothing carries over from one response to the next.
+//! so a restart does not recompile) and their `InstancePre`s. Every evaluation runs under
+//! [`Limits`] on an instance in exactly the same state — fresh, or reset to its post-warm-up
+//! image — so nothing carries over from one response to the next.
 //! Invariant: a plugin can reach nothing outside its linear memory — the linker defines no
 //! imports at all, and modules that ask for any are refused before compilation.
 
@@ -42,12 +43,6 @@ pub enum Entry {
 }
 
 impl Entry {
-    fn export(self) -> &'static str {
-        match self {
-            Entry::Logic => "campo_logic",
-            Entry::Score => "campo_score",
-        }
-    }
     pub fn capability(self) -> &'static str {
         match self {
             Entry::Logic => "logic",
@@ -102,10 +97,11 @@ impl PluginError {
     }
 }
 
-/// A compiled plugin, ready to instantiate.
+/// A compiled plugin, ready to instantiate, with its idle warm instances.
 struct LoadedPlugin {
     pre: InstancePre<Guest>,
     report: ModuleReport,
+    idle: std::sync::Mutex<Vec<PluginInstance>>,
 }
 
 /// The per-store state: the limiter, and what it denied (to name the limit when a trap follows).
@@ -150,6 +146,8 @@ pub struct Runtime {
     plugins: RwLock<HashMap<PluginHash, Arc<LoadedPlugin>>>,
     artifact_dir: Option<PathBuf>,
     ceiling: Limits,
+    /// Held while compiling, so concurrent first requests for a plugin compile it once.
+    compiling: std::sync::Mutex<()>,
 }
 
 impl Runtime {
@@ -190,7 +188,7 @@ impl Runtime {
         })?;
 
         let artifact_dir = artifact_dir.map(|dir| dir.join(format!("engine-{}", compatibility_key(&engine))));
-        Ok(Arc::new(Runtime { linker: Linker::new(&engine), engine, plugins: RwLock::default(), artifact_dir, ceiling }))
+        Ok(Arc::new(Runtime { linker: Linker::new(&engine), engine, plugins: RwLock::default(), artifact_dir, ceiling, compiling: Default::default() }))
     }
 
     /// The host's ceiling on every limit; a study may lower them or raise them up to this.
@@ -208,10 +206,14 @@ impl Runtime {
             return Ok(loaded.report.clone());
         }
         let report = check_module(wasm).map_err(|problem| PluginError::Refused { plugin: hash.clone(), problem })?;
+        let _compiling = self.compiling.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(loaded) = self.plugins.read().ok().and_then(|p| p.get(hash).cloned()) {
+            return Ok(loaded.report.clone());
+        }
         let engine_error = |message: String| PluginError::Engine { plugin: hash.clone(), message };
         let module = self.compile(hash, wasm).map_err(engine_error)?;
         let pre = self.linker.instantiate_pre(&module).map_err(|e| engine_error(e.to_string()))?;
-        let loaded = Arc::new(LoadedPlugin { pre, report: report.clone() });
+        let loaded = Arc::new(LoadedPlugin { pre, report: report.clone(), idle: Default::default() });
         if let Ok(mut plugins) = self.plugins.write() {
             plugins.insert(hash.clone(), loaded);
         }
@@ -240,26 +242,69 @@ impl Runtime {
     }
 
     /// Runs `entry` of a loaded plugin on `input` (the ABI input envelope) under `limits`.
+    ///
+    /// A resettable module runs on a warm instance that is put back exactly as it was after
+    /// its warm-up (memory and exported mutable globals restored), which avoids faulting in a
+    /// fresh memory for every response; any other module, and any instance whose call failed
+    /// or grew its memory, gets a fresh instance.
     pub fn evaluate(&self, hash: &PluginHash, entry: Entry, input: &[u8], limits: &Limits) -> Result<Value, PluginError> {
-        let plugin = hash.clone();
-        let loaded = self
-            .plugins
-            .read()
-            .ok()
-            .and_then(|p| p.get(hash).cloned())
-            .ok_or_else(|| PluginError::Engine { plugin: plugin.clone(), message: "plugin is not loaded".into() })?;
+        let loaded = self.loaded(hash)?;
         let enabled = match entry {
             Entry::Logic => loaded.report.capabilities.logic,
             Entry::Score => loaded.report.capabilities.score,
         };
         if !enabled {
-            return Err(PluginError::MissingCapability { plugin, capability: entry.capability() });
+            return Err(PluginError::MissingCapability { plugin: hash.clone(), capability: entry.capability() });
         }
         let limits = limits.clamped_to(&self.ceiling);
         if input.len() > limits.input_bytes {
-            return Err(PluginError::Limit { plugin, limit: Limit::InputSize });
+            return Err(PluginError::Limit { plugin: hash.clone(), limit: Limit::InputSize });
         }
+        let mut instance = match loaded.idle.lock().ok().and_then(|mut idle| idle.pop()) {
+            Some(warm) => warm,
+            None => self.instantiate(&loaded, hash, &limits, loaded.report.resettable)?,
+        };
+        let result = instance.call(hash, entry, input, &limits);
+        if result.is_ok() && loaded.report.resettable && instance.reset() {
+            if let Ok(mut idle) = loaded.idle.lock() {
+                if idle.len() < MAX_IDLE_INSTANCES {
+                    idle.push(instance);
+                }
+            }
+        }
+        result
+    }
 
+    /// Measurement hook (benches/plugins.rs): instantiates the plugin and drops the instance.
+    #[doc(hidden)]
+    pub fn bench_instantiate(&self, hash: &PluginHash) -> Result<(), PluginError> {
+        let loaded = self.loaded(hash)?;
+        let mut store = Store::new(&self.engine, Guest { memory_limit: Limits::DEFAULT.memory_bytes, table_limit: Limits::DEFAULT.table_elements, denied: None });
+        store.limiter(|guest| guest);
+        let _ = store.set_fuel(Limits::DEFAULT.fuel);
+        store.set_epoch_deadline(Limits::DEFAULT.deadline_ticks(EPOCH_TICK));
+        loaded.pre.instantiate(&mut store).map_err(|e| classify(hash, &store, e))?;
+        Ok(())
+    }
+
+    /// Measurement hook (benches/plugins.rs): the naive design, a fresh pooled instance for
+    /// every evaluation, with no warm-up and no reuse.
+    #[doc(hidden)]
+    pub fn bench_evaluate_fresh(&self, hash: &PluginHash, entry: Entry, input: &[u8], limits: &Limits) -> Result<Value, PluginError> {
+        let loaded = self.loaded(hash)?;
+        self.instantiate(&loaded, hash, limits, false)?.call(hash, entry, input, limits)
+    }
+
+    fn loaded(&self, hash: &PluginHash) -> Result<Arc<LoadedPlugin>, PluginError> {
+        self.plugins
+            .read()
+            .ok()
+            .and_then(|p| p.get(hash).cloned())
+            .ok_or_else(|| PluginError::Engine { plugin: hash.clone(), message: "plugin is not loaded".into() })
+    }
+
+    /// A new instance, warmed up (and snapshotted) when `warm`.
+    fn instantiate(&self, loaded: &LoadedPlugin, hash: &PluginHash, limits: &Limits, warm: bool) -> Result<PluginInstance, PluginError> {
         let mut store = Store::new(
             &self.engine,
             Guest { memory_limit: limits.memory_bytes, table_limit: limits.table_elements, denied: None },
@@ -267,51 +312,139 @@ impl Runtime {
         store.limiter(|guest| guest);
         let _ = store.set_fuel(limits.fuel);
         store.set_epoch_deadline(limits.deadline_ticks(EPOCH_TICK));
-
-        let classify = |store: &Store<Guest>, error: wasmtime::Error| -> PluginError {
-            if let Some(limit) = store.data().denied {
-                return PluginError::Limit { plugin: plugin.clone(), limit };
-            }
-            match error.downcast_ref::<Trap>() {
-                Some(Trap::OutOfFuel) => PluginError::Limit { plugin: plugin.clone(), limit: Limit::Fuel },
-                Some(Trap::Interrupt) => PluginError::Limit { plugin: plugin.clone(), limit: Limit::Deadline },
-                Some(Trap::StackOverflow) => PluginError::Limit { plugin: plugin.clone(), limit: Limit::WasmStack },
-                Some(trap) => PluginError::Trap { plugin: plugin.clone(), message: trap.to_string() },
-                None => PluginError::Trap { plugin: plugin.clone(), message: error.to_string() },
-            }
-        };
-
-        let instance = loaded.pre.instantiate(&mut store).map_err(|e| classify(&store, e))?;
+        let instance = loaded.pre.instantiate(&mut store).map_err(|e| classify(hash, &store, e))?;
         let memory = instance
             .get_memory(&mut store, "memory")
-            .ok_or_else(|| PluginError::BadOutput { plugin: plugin.clone(), reason: "no memory export".into() })?;
-        let alloc: TypedFunc<u32, u32> = typed(&instance, &mut store, "campo_alloc", &plugin)?;
-        let run: TypedFunc<(u32, u32), u64> = typed(&instance, &mut store, entry.export(), &plugin)?;
+            .ok_or_else(|| PluginError::BadOutput { plugin: hash.clone(), reason: "no memory export".into() })?;
+        let alloc: TypedFunc<u32, u32> = typed(&instance, &mut store, "campo_alloc", hash)?;
+        let dealloc: TypedFunc<(u32, u32), ()> = typed(&instance, &mut store, "campo_dealloc", hash)?;
+        let logic = loaded.report.capabilities.logic.then(|| typed(&instance, &mut store, "campo_logic", hash)).transpose()?;
+        let score = loaded.report.capabilities.score.then(|| typed(&instance, &mut store, "campo_score", hash)).transpose()?;
+        let stack_pointer = instance.get_global(&mut store, "__stack_pointer");
+        let mut plugin = PluginInstance { store, memory, alloc, logic, score, image: Vec::new(), globals: Vec::new(), stack_pointer };
+        if warm {
+            // Warm the guest allocator up (no plugin logic runs): the heap it grows stays in
+            // the image, so ordinary evaluations neither grow memory nor start cold.
+            let ptr = plugin.alloc.call(&mut plugin.store, WARM_UP_BYTES).map_err(|e| classify(hash, &plugin.store, e))?;
+            dealloc.call(&mut plugin.store, (ptr, WARM_UP_BYTES)).map_err(|e| classify(hash, &plugin.store, e))?;
+            plugin.image = plugin.memory.data(&plugin.store).to_vec();
+            let globals: Vec<wasmtime::Global> =
+                instance.exports(&mut plugin.store).filter_map(|e| e.into_global()).collect();
+            for global in globals {
+                if global.ty(&plugin.store).mutability() == wasmtime::Mutability::Var {
+                    let value = global.get(&mut plugin.store);
+                    plugin.globals.push((global, value));
+                }
+            }
+        }
+        Ok(plugin)
+    }
+}
+
+/// Warm-up allocation: enough heap for the JSON of a large questionnaire response.
+const WARM_UP_BYTES: u32 = 256 * 1024;
+/// Warm instances kept per plugin: more than the evaluations one plugin runs at once here.
+const MAX_IDLE_INSTANCES: usize = 8;
+
+/// One instance of a plugin, with its store and entry points.
+struct PluginInstance {
+    store: Store<Guest>,
+    memory: wasmtime::Memory,
+    alloc: TypedFunc<u32, u32>,
+    logic: Option<TypedFunc<(u32, u32), u64>>,
+    score: Option<TypedFunc<(u32, u32), u64>>,
+    /// Linear memory right after the warm-up, restored after every evaluation.
+    image: Vec<u8>,
+    /// Exported mutable globals (the shadow stack pointer) and their warm-up values.
+    globals: Vec<(wasmtime::Global, wasmtime::Val)>,
+    /// The shadow stack pointer, when exported: an out-of-bounds access with the pointer run
+    /// off the bottom of memory is a stack overflow, not a stray pointer.
+    stack_pointer: Option<wasmtime::Global>,
+}
+
+impl PluginInstance {
+    fn call(&mut self, plugin: &PluginHash, entry: Entry, input: &[u8], limits: &Limits) -> Result<Value, PluginError> {
+        let guest = self.store.data_mut();
+        guest.memory_limit = limits.memory_bytes;
+        guest.table_limit = limits.table_elements;
+        guest.denied = None;
+        let _ = self.store.set_fuel(limits.fuel);
+        self.store.set_epoch_deadline(limits.deadline_ticks(EPOCH_TICK));
+        let run = match entry {
+            Entry::Logic => self.logic.clone(),
+            Entry::Score => self.score.clone(),
+        }
+        .ok_or_else(|| PluginError::MissingCapability { plugin: plugin.clone(), capability: entry.capability() })?;
 
         let len = input.len() as u32;
-        let ptr = alloc.call(&mut store, len).map_err(|e| classify(&store, e))?;
-        memory
-            .write(&mut store, ptr as usize, input)
-            .map_err(|_| PluginError::BadOutput { plugin: plugin.clone(), reason: format!("campo_alloc({len}) returned {ptr}, outside memory") })?;
-        let packed = run.call(&mut store, (ptr, len)).map_err(|e| classify(&store, e))?;
+        let ptr = self.alloc.call(&mut self.store, len).map_err(|e| classify(plugin, &self.store, e))?;
+        self.memory.write(&mut self.store, ptr as usize, input).map_err(|_| PluginError::BadOutput {
+            plugin: plugin.clone(),
+            reason: format!("campo_alloc({len}) returned {ptr}, outside memory"),
+        })?;
+        let packed = run.call(&mut self.store, (ptr, len)).map_err(|e| self.classify_call_error(plugin, e))?;
 
         let out_ptr = (packed >> 32) as usize;
         let raw_len = packed as u32;
         let failed = raw_len & (1 << 31) != 0;
         let out_len = (raw_len & !(1 << 31)) as usize;
         if out_len > limits.output_bytes {
-            return Err(PluginError::Limit { plugin, limit: Limit::OutputSize });
+            return Err(PluginError::Limit { plugin: plugin.clone(), limit: Limit::OutputSize });
         }
-        let bytes = memory
-            .data(&store)
+        let bytes = self
+            .memory
+            .data(&self.store)
             .get(out_ptr..out_ptr.saturating_add(out_len))
             .ok_or_else(|| PluginError::BadOutput { plugin: plugin.clone(), reason: "result lies outside memory".into() })?;
         let text = std::str::from_utf8(bytes)
             .map_err(|_| PluginError::BadOutput { plugin: plugin.clone(), reason: "result is not UTF-8".into() })?;
         if failed {
-            return Err(PluginError::Failed { plugin, message: text.chars().take(2000).collect() });
+            return Err(PluginError::Failed { plugin: plugin.clone(), message: text.chars().take(2000).collect() });
         }
-        serde_json::from_str(text).map_err(|e| PluginError::BadOutput { plugin, reason: format!("result is not JSON: {e}") })
+        serde_json::from_str(text).map_err(|e| PluginError::BadOutput { plugin: plugin.clone(), reason: format!("result is not JSON: {e}") })
+    }
+
+    fn classify_call_error(&mut self, plugin: &PluginHash, error: wasmtime::Error) -> PluginError {
+        let out_of_bounds = matches!(error.downcast_ref::<Trap>(), Some(Trap::MemoryOutOfBounds));
+        if out_of_bounds && self.store.data().denied.is_none() {
+            if let Some(sp) = self.stack_pointer.and_then(|g| g.get(&mut self.store).i32()) {
+                // The shadow stack grows down from `-zstack-size`; past address 0 it wraps.
+                let memory_size = self.memory.data_size(&self.store) as u64;
+                if sp < 4096 || sp as u32 as u64 >= memory_size {
+                    return PluginError::Limit { plugin: plugin.clone(), limit: Limit::WasmStack };
+                }
+            }
+        }
+        classify(plugin, &self.store, error)
+    }
+
+    /// Puts the instance back to its post-warm-up state; `false` when it cannot be (the call
+    /// grew the memory), and the instance must be dropped.
+    fn reset(&mut self) -> bool {
+        if self.image.is_empty() || self.memory.data_size(&self.store) != self.image.len() {
+            return false;
+        }
+        self.memory.data_mut(&mut self.store).copy_from_slice(&self.image);
+        for (global, value) in &self.globals {
+            if global.set(&mut self.store, *value).is_err() {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Names the limit a failed call hit, or describes its trap.
+fn classify(plugin: &PluginHash, store: &Store<Guest>, error: wasmtime::Error) -> PluginError {
+    if let Some(limit) = store.data().denied {
+        return PluginError::Limit { plugin: plugin.clone(), limit };
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => PluginError::Limit { plugin: plugin.clone(), limit: Limit::Fuel },
+        Some(Trap::Interrupt) => PluginError::Limit { plugin: plugin.clone(), limit: Limit::Deadline },
+        Some(Trap::StackOverflow) => PluginError::Limit { plugin: plugin.clone(), limit: Limit::WasmStack },
+        Some(trap) => PluginError::Trap { plugin: plugin.clone(), message: trap.to_string() },
+        None => PluginError::Trap { plugin: plugin.clone(), message: error.to_string() },
     }
 }
 

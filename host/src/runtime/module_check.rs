@@ -43,6 +43,11 @@ pub struct ModuleReport {
     pub memory_max_pages: Option<u64>,
     pub data_bytes: u64,
     pub size: usize,
+    /// Whether a used instance can be reset to its pristine state by restoring its memory and
+    /// exported mutable globals: every mutable global is exported, and no instruction mutates
+    /// tables or passive segments (state the host could not restore). Modules that are not
+    /// resettable still run, on a fresh instance per evaluation.
+    pub resettable: bool,
 }
 
 /// Why a module is refused.
@@ -96,6 +101,9 @@ pub fn check_module(bytes: &[u8]) -> Result<ModuleReport, ModuleProblem> {
     let mut imports = Vec::new();
     let mut exports: Vec<(String, ExternalKind, u32)> = Vec::new();
     let mut data_bytes = 0u64;
+    let mut mutable_globals: Vec<u32> = Vec::new();
+    let mut global_count = 0u32;
+    let mut hidden_state = false;
 
     for payload in Parser::new(0).parse_all(bytes) {
         match payload.map_err(|e| ModuleProblem::Invalid(e.message().to_string()))? {
@@ -129,6 +137,29 @@ pub fn check_module(bytes: &[u8]) -> Result<ModuleReport, ModuleProblem> {
                 for e in reader {
                     let e = e.map_err(|e| ModuleProblem::Invalid(e.message().to_string()))?;
                     exports.push((e.name.to_string(), e.kind, e.index));
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                for g in reader {
+                    let g = g.map_err(|e| ModuleProblem::Invalid(e.message().to_string()))?;
+                    if g.ty.mutable {
+                        mutable_globals.push(global_count);
+                    }
+                    global_count += 1;
+                }
+            }
+            Payload::CodeSectionEntry(body) if !hidden_state => {
+                let mut reader = body.get_operators_reader().map_err(|e| ModuleProblem::Invalid(e.message().to_string()))?;
+                while !reader.eof() {
+                    use wasmparser::Operator as Op;
+                    match reader.read().map_err(|e| ModuleProblem::Invalid(e.message().to_string()))? {
+                        Op::TableSet { .. } | Op::TableGrow { .. } | Op::TableFill { .. } | Op::TableCopy { .. }
+                        | Op::TableInit { .. } | Op::ElemDrop { .. } | Op::MemoryInit { .. } | Op::DataDrop { .. } => {
+                            hidden_state = true;
+                            break;
+                        }
+                        _ => {}
+                    }
                 }
             }
             Payload::DataSection(reader) => {
@@ -204,6 +235,10 @@ pub fn check_module(bytes: &[u8]) -> Result<ModuleReport, ModuleProblem> {
         return Err(ModuleProblem::DataTooLarge(data_bytes));
     }
 
+    let exported_globals: Vec<u32> =
+        exports.iter().filter(|(_, kind, _)| *kind == ExternalKind::Global).map(|(_, _, index)| *index).collect();
+    let resettable = !hidden_state && mutable_globals.iter().all(|g| exported_globals.contains(g));
+
     Ok(ModuleReport {
         abi_version,
         capabilities,
@@ -213,5 +248,6 @@ pub fn check_module(bytes: &[u8]) -> Result<ModuleReport, ModuleProblem> {
         memory_max_pages: memory.maximum,
         data_bytes,
         size: bytes.len(),
+        resettable,
     })
 }

@@ -1,0 +1,109 @@
+//! Plugin runtime benchmark (issue "plugin runtime"): in one run, on the seed studies' real
+//! scoring plugins and generated responses,
+//!   - instantiate only (a pooled instance from `InstancePre`, dropped),
+//!   - a full scoring call as the server makes it (warm instance reset after every call),
+//!   - the naive design: a fresh pooled instance per call,
+//!   - the same scoring crate compiled natively, on the same input bytes (parse the envelope,
+//!     score, serialize the result: the same work the guest does).
+//! Run: cargo bench -p campo --bench plugins   (results and history in BENCHMARKS.md)
+
+use std::{hint::black_box, time::Instant};
+
+use campo::{
+    domain::PluginHash,
+    r#gen,
+    runtime::{Entry, Limits, Runtime},
+};
+use campo_sdk::{Input, Scores};
+use rand::SeedableRng;
+use serde_json::{Value, json};
+
+const RESPONSES: usize = 200;
+const ROUNDS: usize = 5;
+
+struct Case {
+    name: &'static str,
+    study: &'static str,
+    form: &'static str,
+    plugin: &'static str,
+    native: fn(&Input, &mut Scores),
+}
+
+fn main() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let runtime = Runtime::new(None).expect("runtime");
+    let cases = [
+        Case { name: "mujeres-migrantes-rm scoring", study: "mujeres-migrantes-rm", form: "cuestionario", plugin: "mujeres_migrantes_scoring.wasm", native: mujeres_migrantes_scoring::score },
+        Case { name: "3x1-migrantes scoring", study: "3x1-migrantes", form: "proyecto", plugin: "tres_por_uno_scoring.wasm", native: tres_por_uno_scoring::score },
+    ];
+    println!("{:<30} {:>12} {:>12} {:>12} {:>12} {:>9} {:>9}", "plugin", "native µs", "instant. µs", "call µs", "fresh µs", "call/nat", "fresh/nat");
+    for case in cases {
+        let bundle = root.join("studies").join(case.study);
+        let wasm = std::fs::read(bundle.join("plugins").join(case.plugin)).expect("built plugin");
+        let manifest: Value = serde_json::from_str(&std::fs::read_to_string(bundle.join("manifest.json")).unwrap()).unwrap();
+        let mut settings = manifest["settings"].as_object().cloned().unwrap_or_default();
+        if let Some(form) = manifest["forms"].as_array().unwrap().iter().find(|f| f["id"] == case.form) {
+            settings.extend(form["settings"].as_object().cloned().unwrap_or_default());
+        }
+        let hash = PluginHash::of(&wasm);
+        runtime.load(&hash, &wasm).expect("plugin loads");
+        let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
+        let inputs: Vec<Vec<u8>> = (0..RESPONSES)
+            .map(|_| {
+                let answers = r#gen::answers(case.study, case.form, &mut rng).expect("generator");
+                serde_json::to_vec(&json!({"abi": 1, "study": case.study, "form": case.form, "version": "bench", "answers": answers, "settings": settings})).unwrap()
+            })
+            .collect();
+        let limits = Limits::DEFAULT;
+
+        // The guest and the native build must agree before their speed is compared.
+        for input in &inputs {
+            let wasm_out = runtime.evaluate(&hash, Entry::Score, input, &limits).expect("wasm scores");
+            assert_eq!(wasm_out, serde_json::from_slice::<Value>(&native_call(case.native, input)).unwrap(), "wasm and native disagree");
+        }
+
+        let native = best_of(|| {
+            for input in &inputs {
+                black_box(native_call(case.native, input));
+            }
+        }) / RESPONSES as f64;
+        let instantiate = best_of(|| {
+            for _ in &inputs {
+                runtime.bench_instantiate(&hash).unwrap();
+            }
+        }) / RESPONSES as f64;
+        let call = best_of(|| {
+            for input in &inputs {
+                black_box(runtime.evaluate(&hash, Entry::Score, input, &limits).unwrap());
+            }
+        }) / RESPONSES as f64;
+        let fresh = best_of(|| {
+            for input in &inputs {
+                black_box(runtime.bench_evaluate_fresh(&hash, Entry::Score, input, &limits).unwrap());
+            }
+        }) / RESPONSES as f64;
+        println!(
+            "{:<30} {:>12.2} {:>12.2} {:>12.2} {:>12.2} {:>8.2}× {:>8.2}×",
+            case.name, native, instantiate, call, fresh, call / native, fresh / native
+        );
+    }
+}
+
+fn native_call(score: fn(&Input, &mut Scores), envelope: &[u8]) -> Vec<u8> {
+    let input = Input::from_envelope(envelope).expect("envelope");
+    let mut out = Scores::default();
+    score(&input, &mut out);
+    serde_json::to_vec(&out).unwrap()
+}
+
+/// Mean µs of the fastest of `ROUNDS` runs (after one warm-up run).
+fn best_of(mut run: impl FnMut()) -> f64 {
+    run();
+    (0..ROUNDS)
+        .map(|_| {
+            let started = Instant::now();
+            run();
+            started.elapsed().as_secs_f64() * 1e6
+        })
+        .fold(f64::INFINITY, f64::min)
+}
