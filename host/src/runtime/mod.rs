@@ -148,6 +148,9 @@ pub struct Runtime {
     ceiling: Limits,
     /// Held while compiling, so concurrent first requests for a plugin compile it once.
     compiling: std::sync::Mutex<()>,
+    /// Idle warm instances across all plugins: bounded so they never take the pool slots that
+    /// in-flight evaluations need.
+    idle_instances: std::sync::atomic::AtomicUsize,
 }
 
 impl Runtime {
@@ -188,7 +191,7 @@ impl Runtime {
         })?;
 
         let artifact_dir = artifact_dir.map(|dir| dir.join(format!("engine-{}", compatibility_key(&engine))));
-        Ok(Arc::new(Runtime { linker: Linker::new(&engine), engine, plugins: RwLock::default(), artifact_dir, ceiling, compiling: Default::default() }))
+        Ok(Arc::new(Runtime { linker: Linker::new(&engine), engine, plugins: RwLock::default(), artifact_dir, ceiling, compiling: Default::default(), idle_instances: Default::default() }))
     }
 
     /// The host's ceiling on every limit; a study may lower them or raise them up to this.
@@ -260,15 +263,20 @@ impl Runtime {
         if input.len() > limits.input_bytes {
             return Err(PluginError::Limit { plugin: hash.clone(), limit: Limit::InputSize });
         }
+        use std::sync::atomic::Ordering::Relaxed;
         let mut instance = match loaded.idle.lock().ok().and_then(|mut idle| idle.pop()) {
-            Some(warm) => warm,
+            Some(warm) => {
+                self.idle_instances.fetch_sub(1, Relaxed);
+                warm
+            }
             None => self.instantiate(&loaded, hash, &limits, loaded.report.resettable)?,
         };
         let result = instance.call(hash, entry, input, &limits);
-        if result.is_ok() && loaded.report.resettable && instance.reset() {
+        if result.is_ok() && loaded.report.resettable && instance.reset() && self.idle_instances.load(Relaxed) < MAX_IDLE_TOTAL {
             if let Ok(mut idle) = loaded.idle.lock() {
-                if idle.len() < MAX_IDLE_INSTANCES {
+                if idle.len() < MAX_IDLE_PER_PLUGIN {
                     idle.push(instance);
+                    self.idle_instances.fetch_add(1, Relaxed);
                 }
             }
         }
@@ -344,7 +352,9 @@ impl Runtime {
 /// Warm-up allocation: enough heap for the JSON of a large questionnaire response.
 const WARM_UP_BYTES: u32 = 256 * 1024;
 /// Warm instances kept per plugin: more than the evaluations one plugin runs at once here.
-const MAX_IDLE_INSTANCES: usize = 8;
+const MAX_IDLE_PER_PLUGIN: usize = 8;
+/// Warm instances kept in all: half the pool, the other half is for evaluations in flight.
+const MAX_IDLE_TOTAL: usize = POOL_SLOTS as usize / 2;
 
 /// One instance of a plugin, with its store and entry points.
 struct PluginInstance {
