@@ -493,6 +493,9 @@ mod tests {
         all
     }
 
+    /// A named kind of response the generator must produce at least once.
+    type Case<'a> = (&'a str, &'a dyn Fn(&Value) -> bool);
+
     fn count(all: &[Value], predicate: impl Fn(&Value) -> bool) -> usize {
         all.iter().filter(|a| predicate(a)).count()
     }
@@ -501,7 +504,7 @@ mod tests {
     fn projects_are_always_accepted_and_cover_the_edge_cases() {
         let all = check_form("proyecto", SCHEMA_PROYECTO);
         let at = |a: &Value, p: &str| a.pointer(p).cloned().unwrap_or(Value::Null);
-        let cases: &[(&str, &dyn Fn(&Value) -> bool)] = &[
+        let cases: &[Case] = &[
             ("rejected ruling", &|a| at(a, "/covam/p22_dictamen") == "rechazado"),
             ("cancelled", &|a| at(a, "/seguimiento/p32_estatus") == "cancelado"),
             ("agreement pending", &|a| at(a, "/seguimiento/p32_estatus") == "en_validacion"),
