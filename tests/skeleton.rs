@@ -1,5 +1,6 @@
-//! The walking skeleton, end to end against the real server and a real SQLite file: install,
-//! tokens and roles, submissions (and every bad input), generation, export, OpenAPI, logs.
+//! The walking skeleton, end to end against the real server on a real SQLite file and on a
+//! real PostgreSQL database: install, tokens and roles, submissions (and every bad input),
+//! generation, export, OpenAPI, logs. Each test runs on both (`NAME::sqlite`, `NAME::postgres`).
 
 mod common;
 
@@ -19,20 +20,32 @@ fn valid_body() -> Value {
     })
 }
 
+crate::on_both_backends!(
+    health_and_migrations_on_start,
+    installing_is_idempotent_and_a_changed_version_is_refused,
+    a_bad_bundle_is_refused_with_its_reason,
+    tokens_are_stored_hashed_and_roles_are_enforced,
+    a_submission_is_stored_once_with_its_scores_and_metadata,
+    every_bad_input_gets_a_clear_error_and_stores_nothing,
+    generated_responses_are_reproducible_and_all_accepted,
+    the_export_streams_metadata_answers_then_scores,
+    the_openapi_document_describes_every_route_the_router_serves,
+    every_log_line_of_a_request_carries_its_request_id,
+    sigterm_drains_and_exits_cleanly,
+);
+
 fn submissions(app: &TestApp) -> i64 {
     app.db.count("SELECT COUNT(*) FROM submissions")
 }
 
-#[test]
-fn health_and_migrations_on_start() {
-    let app = TestApp::spawn_empty(Backend::Sqlite);
+fn health_and_migrations_on_start(backend: Backend) {
+    let app = TestApp::spawn_empty(backend);
     assert_eq!(app.get("/healthz", None).status, 200);
     assert_eq!(app.db.count("SELECT COUNT(*) FROM studies"), 0, "migrations created the tables");
 }
 
-#[test]
-fn installing_is_idempotent_and_a_changed_version_is_refused() {
-    let app = TestApp::spawn();
+fn installing_is_idempotent_and_a_changed_version_is_refused(backend: Backend) {
+    let app = TestApp::spawn_example(backend);
     let admin = app.token("admin", None);
     // The same bundle again: nothing changes.
     app.install(&study_dir("ejemplo-hogares"));
@@ -67,9 +80,8 @@ fn installing_is_idempotent_and_a_changed_version_is_refused() {
     assert_eq!(study["forms"][0]["versions"].as_array().unwrap().len(), 2);
 }
 
-#[test]
-fn a_bad_bundle_is_refused_with_its_reason() {
-    let app = TestApp::spawn_empty(Backend::Sqlite);
+fn a_bad_bundle_is_refused_with_its_reason(backend: Backend) {
+    let app = TestApp::spawn_empty(backend);
     let designer = app.token("designer", None);
     let mut upload = bundle_upload(&study_dir("ejemplo-hogares"));
     upload["manifest"]["forms"][0]["title"] = json!({"es": "Sin inglés"});
@@ -79,9 +91,8 @@ fn a_bad_bundle_is_refused_with_its_reason() {
     assert_eq!(app.db.count("SELECT COUNT(*) FROM studies"), 0);
 }
 
-#[test]
-fn tokens_are_stored_hashed_and_roles_are_enforced() {
-    let app = TestApp::spawn();
+fn tokens_are_stored_hashed_and_roles_are_enforced(backend: Backend) {
+    let app = TestApp::spawn_example(backend);
     let enumerator = app.token("enumerator", Some("ejemplo-hogares"));
     let analyst = app.token("analyst", Some("ejemplo-hogares"));
     assert!(enumerator.starts_with("campo_"));
@@ -103,9 +114,8 @@ fn tokens_are_stored_hashed_and_roles_are_enforced() {
     assert!(!ok && err.contains("no study"), "{err}");
 }
 
-#[test]
-fn a_submission_is_stored_once_with_its_scores_and_metadata() {
-    let app = TestApp::spawn();
+fn a_submission_is_stored_once_with_its_scores_and_metadata(backend: Backend) {
+    let app = TestApp::spawn_example(backend);
     let enumerator = app.token("enumerator", Some("ejemplo-hogares"));
     let body = valid_body();
     let first = app.post_json(SUBMIT, Some(&enumerator), &body);
@@ -137,9 +147,8 @@ fn a_submission_is_stored_once_with_its_scores_and_metadata() {
     assert_eq!(answers["n_personas"], 2, "the computed value from the logic plugin is stored");
 }
 
-#[test]
-fn every_bad_input_gets_a_clear_error_and_stores_nothing() {
-    let app = TestApp::spawn();
+fn every_bad_input_gets_a_clear_error_and_stores_nothing(backend: Backend) {
+    let app = TestApp::spawn_example(backend);
     let enumerator = app.token("enumerator", Some("ejemplo-hogares"));
     let token = Some(enumerator.as_str());
 
@@ -195,9 +204,8 @@ fn every_bad_input_gets_a_clear_error_and_stores_nothing() {
     assert_eq!(app.get("/healthz", None).status, 200, "the server keeps serving");
 }
 
-#[test]
-fn generated_responses_are_reproducible_and_all_accepted() {
-    let app = TestApp::spawn();
+fn generated_responses_are_reproducible_and_all_accepted(backend: Backend) {
+    let app = TestApp::spawn_example(backend);
     let enumerator = app.token("enumerator", Some("ejemplo-hogares"));
     let bodies = generate("ejemplo-hogares", "hogar", 60, 42);
     assert_eq!(bodies, generate("ejemplo-hogares", "hogar", 60, 42), "same seed, same bodies");
@@ -209,9 +217,8 @@ fn generated_responses_are_reproducible_and_all_accepted() {
     assert_eq!(submissions(&app), 60);
 }
 
-#[test]
-fn the_export_streams_metadata_answers_then_scores() {
-    let app = TestApp::spawn();
+fn the_export_streams_metadata_answers_then_scores(backend: Backend) {
+    let app = TestApp::spawn_example(backend);
     let enumerator = app.token("enumerator", Some("ejemplo-hogares"));
     let analyst = app.token("analyst", Some("ejemplo-hogares"));
     let bodies = generate("ejemplo-hogares", "hogar", 25, 7);
@@ -235,9 +242,8 @@ fn the_export_streams_metadata_answers_then_scores() {
     }
 }
 
-#[test]
-fn the_openapi_document_describes_every_route_the_router_serves() {
-    let app = TestApp::spawn();
+fn the_openapi_document_describes_every_route_the_router_serves(backend: Backend) {
+    let app = TestApp::spawn_example(backend);
     let doc = app.get("/api/v1/openapi.json", None).json();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
@@ -259,9 +265,8 @@ fn the_openapi_document_describes_every_route_the_router_serves() {
     }
 }
 
-#[test]
-fn every_log_line_of_a_request_carries_its_request_id() {
-    let app = TestApp::spawn();
+fn every_log_line_of_a_request_carries_its_request_id(backend: Backend) {
+    let app = TestApp::spawn_example(backend);
     let enumerator = app.token("enumerator", Some("ejemplo-hogares"));
     let reply = app.post_json(SUBMIT, Some(&enumerator), &valid_body());
     let request_id = reply.headers["x-request-id"].to_str().unwrap().to_string();
@@ -271,9 +276,8 @@ fn every_log_line_of_a_request_carries_its_request_id() {
     assert_eq!(stored["span"]["request_id"], request_id.as_str());
 }
 
-#[test]
-fn sigterm_drains_and_exits_cleanly() {
-    let app = TestApp::spawn();
+fn sigterm_drains_and_exits_cleanly(backend: Backend) {
+    let app = TestApp::spawn_example(backend);
     assert!(app.terminate(), "campo exits 0 on SIGTERM");
 }
 

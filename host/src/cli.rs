@@ -64,6 +64,14 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Writes a consistent copy of a SQLite store while it is in use (PostgreSQL: use pg_dump).
+    Backup {
+        #[command(flatten)]
+        db: Db,
+        /// The copy to write; must not exist.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Prints N realistic, valid submission bodies for a form, one JSON per line.
     Gen {
         study: String,
@@ -185,6 +193,13 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             store.close().await;
             eprintln!("token {id} created for role {role}{}; it is shown only now:", study.map(|s| format!(" in study {s}")).unwrap_or_default());
             println!("{token}");
+            Ok(())
+        }
+        Command::Backup { db, out } => {
+            let store = Store::connect(&db.db).await.with_context(|| format!("opening {}", db.db))?;
+            store.backup(&out).await.with_context(|| format!("backing up to {}", out.display()))?;
+            store.close().await;
+            eprintln!("backup written to {}", out.display());
             Ok(())
         }
         Command::Gen { study, form, n, seed } => {

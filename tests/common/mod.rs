@@ -34,6 +34,24 @@ pub enum Backend {
     Postgres,
 }
 
+/// Runs each `fn NAME(backend: Backend)` on both databases, as the tests `NAME::sqlite` and
+/// `NAME::postgres`. Use after `mod common;`: `crate::on_both_backends!(NAME, ...);`
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name($crate::common::Backend::Sqlite)
+            }
+            #[test]
+            fn postgres() {
+                super::$name($crate::common::Backend::Postgres)
+            }
+        }
+    )*};
+}
+
 /// A database made for one test and dropped after it.
 pub struct TestDb {
     pub url: String,
@@ -71,6 +89,17 @@ impl TestDb {
         }
     }
 
+    /// The same database, for a second server (several hosts on one store); dropping the
+    /// alias leaves the database alone.
+    pub fn alias(&self) -> TestDb {
+        TestDb { url: self.url.clone(), backend: self.backend, _dir: None, pg_name: None }
+    }
+
+    /// The PostgreSQL database's name.
+    pub fn pg_name(&self) -> Option<&str> {
+        self.pg_name.as_deref()
+    }
+
     /// Runs a query and returns the rows as strings (NULL as "NULL").
     pub fn rows(&self, sql: &str) -> Vec<Vec<String>> {
         let url = self.url.clone();
@@ -92,6 +121,16 @@ impl TestDb {
                 }
                 row.try_get::<Option<String>, _>(i).ok().flatten().unwrap_or_else(|| "NULL".into())
             }
+            /// PostgreSQL types SQLite does not have (`SELECT 1` is an INT4 there).
+            fn pg_cell(row: &sqlx::postgres::PgRow, i: usize) -> String {
+                if let Ok(Some(v)) = row.try_get::<Option<i32>, _>(i) {
+                    return v.to_string();
+                }
+                if let Ok(Some(v)) = row.try_get::<Option<bool>, _>(i) {
+                    return v.to_string();
+                }
+                cell(row, i)
+            }
             if url.starts_with("sqlite:") {
                 let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open sqlite");
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut conn).await.expect("query");
@@ -100,7 +139,7 @@ impl TestDb {
                 let mut conn = sqlx::PgConnection::connect(&url).await.expect("open postgres");
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut conn).await.expect("query");
                 let _ = rows.first().map(|r| r.columns().iter().map(|c| c.type_info().name().to_string()).collect::<Vec<_>>());
-                rows.iter().map(|r| (0..r.columns().len()).map(|i| cell(r, i)).collect()).collect()
+                rows.iter().map(|r| (0..r.columns().len()).map(|i| pg_cell(r, i)).collect()).collect()
             }
         })
     }
@@ -164,6 +203,13 @@ impl TestApp {
     /// A server on SQLite with the example study installed.
     pub fn spawn() -> TestApp {
         let app = TestApp::spawn_empty(Backend::Sqlite);
+        app.install(&study_dir("ejemplo-hogares"));
+        app
+    }
+
+    /// A server on a fresh database of `backend` with the example study installed.
+    pub fn spawn_example(backend: Backend) -> TestApp {
+        let app = TestApp::spawn_empty(backend);
         app.install(&study_dir("ejemplo-hogares"));
         app
     }
@@ -263,6 +309,11 @@ impl TestApp {
         Reply { status, headers, bytes }
     }
 
+    /// The server process's id (for signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The server's log lines so far (JSON, one per line).
     pub fn logs(&self) -> Vec<String> {
         self.logs.lock().unwrap().clone()
@@ -274,6 +325,15 @@ impl TestApp {
         unsafe_kill(pid, "TERM");
         let status = self.child.wait().expect("wait");
         status.success()
+    }
+
+    /// Sends `signal` (e.g. "TERM") and waits for the process; returns its exit status and the
+    /// database, kept for a restart or for checks.
+    pub fn stop(mut self, signal: &str) -> (std::process::ExitStatus, TestDb) {
+        unsafe_kill(self.child.id() as i32, signal);
+        let status = self.child.wait().expect("wait");
+        let db = std::mem::replace(&mut self.db, TestDb { url: String::new(), backend: Backend::Sqlite, _dir: None, pg_name: None });
+        (status, db)
     }
 
     /// SIGKILL, for crash tests.

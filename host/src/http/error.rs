@@ -23,7 +23,7 @@ use crate::{
 pub struct ErrorBody {
     /// Stable and machine-readable: `unauthorized`, `forbidden`, `not_found`, `malformed_json`,
     /// `invalid_body`, `body_too_large`, `conflict`, `invalid_response`, `invalid_bundle`,
-    /// `plugin_*`, `internal`.
+    /// `plugin_*`, `database_unavailable` (503: retry later), `internal`.
     pub code: String,
     /// Spanish, Campo's first language.
     pub message: String,
@@ -120,6 +120,15 @@ impl From<StoreError> for ApiError {
             StoreError::VersionConflict { .. } => {
                 let en = e.to_string();
                 ApiError::new(StatusCode::CONFLICT, "version_conflict", format!("Conflicto de versión: {en}"), en)
+            }
+            unavailable if unavailable.is_unavailable() => {
+                tracing::warn!(error = %unavailable, "database unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "La base de datos no está disponible; reintente en unos segundos (reenviar el mismo id es seguro)",
+                    "The database is unavailable; retry in a few seconds (sending the same id again is safe)",
+                )
             }
             other => ApiError::internal(other),
         }

@@ -33,6 +33,30 @@ pub enum StoreError {
     VersionConflict { study: String, form: String, version: String },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("the SQLite writer stopped")]
+    WriterGone,
+    #[error("`campo backup` copies SQLite stores; back up PostgreSQL with pg_dump (e.g. `pg_dump -Fc -f campo.dump DBNAME`)")]
+    BackupUnsupported,
+}
+
+impl StoreError {
+    /// Whether the database cannot be reached right now (down, restarting, refusing
+    /// connections, or out of connections): the request may succeed if retried later.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(e) = self else {
+            return matches!(self, StoreError::WriterGone);
+        };
+        match e {
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                // PostgreSQL SQLSTATE: 08 connection exception, 53 insufficient resources,
+                // 57P01-03 shutting down or starting up, 55000 database not accepting connections.
+                // SQLite: 5 busy, 6 locked (after the busy timeout).
+                code.starts_with("08") || code.starts_with("53") || code.starts_with("57P") || code == "55000" || code == "5" || code == "6"
+            }),
+            _ => false,
+        }
+    }
 }
 
 /// Which database a [`Store`] talks to.
@@ -46,6 +70,8 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// SQLite only: the task that commits submissions in batches.
+    writer: Option<writer::Writer>,
 }
 
 #[derive(Clone)]
@@ -75,6 +101,40 @@ macro_rules! with_pool {
     (@pick read, $w:ident, $r:ident) => { $r };
 }
 
+/// Binds a [`NewSubmission`] to [`INSERT_SUBMISSION`]'s parameters.
+macro_rules! bind_submission {
+    ($query:expr, $s:expr) => {{
+        let s: &NewSubmission = $s;
+        $query
+            .bind(s.id.to_string())
+            .bind(s.study.as_str())
+            .bind(s.form.as_str())
+            .bind(&s.version)
+            .bind(&s.request_hash)
+            .bind(&s.answers_json)
+            .bind(&s.scores_json)
+            .bind(&s.warnings_json)
+            .bind(&s.enumerator)
+            .bind(s.token_id)
+            .bind(&s.received_at)
+            .bind(s.logic_plugin.as_ref().map(PluginHash::as_str))
+            .bind(s.scoring_plugin.as_ref().map(PluginHash::as_str))
+    }};
+}
+
+mod writer;
+
+/// Inserts a submission unless one with its id is stored (a retry, or its twin on another
+/// host); the caller compares request hashes.
+const INSERT_SUBMISSION: &str = "INSERT INTO submissions (id, study_id, form_id, version, request_hash, answers, scores,
+     warnings, enumerator, token_id, received_at, logic_plugin, scoring_plugin)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING";
+
+/// SQLite's durability. In WAL mode, FULL syncs the WAL at every commit, so an acknowledged
+/// submission survives a power loss, not only a crash of `campo` (NORMAL's promise). With group
+/// commit one fsync covers a whole batch, so the stronger promise is affordable (BENCHMARKS.md).
+const SQLITE_SYNCHRONOUS: SqliteSynchronous = SqliteSynchronous::Full;
+
 impl Store {
     /// Connects and applies the migrations. A SQLite file is created when missing.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
@@ -82,21 +142,24 @@ impl Store {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(SQLITE_SYNCHRONOUS)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
             let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
             sqlx::migrate!("../migrations/sqlite").run(&write).await?;
             let read = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(false)).await?;
-            Store { pool: Pool::Sqlite { write, read } }
+            let writer = Some(writer::Writer::start(write.clone()));
+            Store { pool: Pool::Sqlite { write, read }, writer }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            // While the server restarts, acquiring waits (and retries refused connections) up
+            // to the timeout; a longer outage answers 503 and the pool reconnects by itself.
             let pool = PgPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(Duration::from_secs(5))
                 .connect(url)
                 .await?;
             sqlx::migrate!("../migrations/postgres").run(&pool).await?;
-            Store { pool: Pool::Postgres(pool) }
+            Store { pool: Pool::Postgres(pool), writer: None }
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
@@ -119,6 +182,17 @@ impl Store {
             }
             Pool::Postgres(pg) => pg.close().await,
         }
+    }
+
+    /// Writes a consistent copy of a SQLite store to `out` while it stays online (`VACUUM
+    /// INTO` reads one snapshot; writers carry on). `out` must not exist. PostgreSQL is backed
+    /// up with its own tools.
+    pub async fn backup(&self, out: &std::path::Path) -> Result<(), StoreError> {
+        let Pool::Sqlite { read, .. } = &self.pool else {
+            return Err(StoreError::BackupUnsupported);
+        };
+        sqlx::query("VACUUM INTO $1").bind(out.to_string_lossy().as_ref()).execute(read).await?;
+        Ok(())
     }
 
     // ---- studies, forms, versions -------------------------------------------------------
@@ -448,30 +522,10 @@ impl Store {
     /// Stores a submission, or reports the one already stored under its id (a retry, or a
     /// concurrent twin on another host).
     pub async fn insert_submission(&self, s: &NewSubmission) -> Result<InsertOutcome, StoreError> {
-        let inserted = with_pool!(self, write, |pool| {
-            sqlx::query(
-                "INSERT INTO submissions (id, study_id, form_id, version, request_hash, answers, scores, warnings,
-                 enumerator, token_id, received_at, logic_plugin, scoring_plugin)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(s.id.to_string())
-            .bind(s.study.as_str())
-            .bind(s.form.as_str())
-            .bind(&s.version)
-            .bind(&s.request_hash)
-            .bind(&s.answers_json)
-            .bind(&s.scores_json)
-            .bind(&s.warnings_json)
-            .bind(&s.enumerator)
-            .bind(s.token_id)
-            .bind(&s.received_at)
-            .bind(s.logic_plugin.as_ref().map(PluginHash::as_str))
-            .bind(s.scoring_plugin.as_ref().map(PluginHash::as_str))
-            .execute(pool)
-            .await?
-            .rows_affected()
-                == 1
-        });
+        let inserted = match &self.pool {
+            Pool::Sqlite { .. } => self.writer.as_ref().ok_or(StoreError::WriterGone)?.insert(s).await?,
+            Pool::Postgres(pg) => bind_submission!(sqlx::query(INSERT_SUBMISSION), s).execute(pg).await?.rows_affected() == 1,
+        };
         if inserted {
             return Ok(InsertOutcome::Inserted);
         }
@@ -510,3 +564,4 @@ impl Store {
         })
     }
 }
+
