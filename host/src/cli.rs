@@ -72,6 +72,27 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Exports a form's responses: a CSV, or a ZIP of CSV tables when the form has repeat groups.
+    Export(ExportArgs),
+    /// Re-scores a form's responses with a stored scoring plugin (resumes an interrupted job).
+    Rescore {
+        study: String,
+        form: String,
+        #[command(flatten)]
+        db: Db,
+        /// The sha256 of the scoring plugin (uploaded, or pinned by a form version).
+        #[arg(long)]
+        plugin: String,
+        /// Only this version's responses.
+        #[arg(long)]
+        version: Option<String>,
+        /// Responses scored and committed together.
+        #[arg(long, default_value_t = crate::export::rescore::DEFAULT_BATCH)]
+        batch: i64,
+        /// Stops after this many batches (run the command again to resume).
+        #[arg(long)]
+        max_batches: Option<u64>,
+    },
     /// Prints N realistic, valid submission bodies for a form, one JSON per line.
     Gen {
         study: String,
@@ -82,6 +103,50 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    study: String,
+    form: String,
+    #[command(flatten)]
+    db: Db,
+    /// Where to write; standard output when absent.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// One version only (default: all, with a form_version column).
+    #[arg(long)]
+    version: Option<String>,
+    /// Received on or after (YYYY-MM-DD or RFC 3339).
+    #[arg(long)]
+    from: Option<String>,
+    /// Received on or before (YYYY-MM-DD, inclusive) or before (RFC 3339).
+    #[arg(long)]
+    to: Option<String>,
+    /// Only this enumerator's responses.
+    #[arg(long)]
+    enumerator: Option<String>,
+    /// Headers and values as labels in this language (es or en) instead of codes.
+    #[arg(long)]
+    labels: Option<String>,
+    /// Starts each CSV with a UTF-8 byte order mark (for Excel).
+    #[arg(long)]
+    bom: bool,
+    /// Prefixes text that starts with =, +, - or @ with ' so spreadsheets do not run it.
+    #[arg(long)]
+    neutralise: bool,
+    /// Joins group paths in column names.
+    #[arg(long, default_value = "/")]
+    sep: String,
+    /// auto (CSV, or ZIP with repeat groups), csv (main table only) or zip.
+    #[arg(long, default_value = "auto")]
+    format: String,
+    /// Stores ZIP entries uncompressed.
+    #[arg(long)]
+    no_compress: bool,
+    /// Writes the codebook (csv or html) instead of the data.
+    #[arg(long)]
+    codebook: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -202,6 +267,18 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             eprintln!("backup written to {}", out.display());
             Ok(())
         }
+        Command::Export(args) => {
+            let app = open(&args.db).await?;
+            let result = run_export(&app, args).await;
+            app.store.close().await;
+            result
+        }
+        Command::Rescore { study, form, db, plugin, version, batch, max_batches } => {
+            let app = open(&db).await?;
+            let result = crate::export::cli::rescore(&app, &study, &form, &plugin, version.as_deref(), batch, max_batches).await;
+            app.store.close().await;
+            result
+        }
         Command::Gen { study, form, n, seed } => {
             let form = match form {
                 Some(f) => f,
@@ -228,4 +305,29 @@ fn report_install(study: &StudyId, outcomes: &[crate::store::PublishOutcome]) {
         };
         println!("{study}/{} version {}: {what}", o.form, o.version);
     }
+}
+
+async fn run_export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
+    use crate::export::{ExportOptions, Format, Lang, cli::CodebookFormat};
+    let labels = args.labels.as_deref().map(|l| Lang::parse(l).with_context(|| format!("--labels {l:?}: use es or en"))).transpose()?;
+    let format = Format::parse(&args.format).with_context(|| format!("--format {:?}: use auto, csv or zip", args.format))?;
+    let codebook = match args.codebook.as_deref() {
+        None => None,
+        Some("csv") => Some(CodebookFormat::Csv),
+        Some("html") => Some(CodebookFormat::Html),
+        Some(other) => bail!("--codebook {other:?}: use csv or html"),
+    };
+    let options = ExportOptions {
+        version: args.version,
+        from: args.from,
+        to: args.to,
+        enumerator: args.enumerator,
+        labels,
+        bom: args.bom,
+        neutralise: args.neutralise,
+        separator: args.sep,
+        format,
+        store_uncompressed: args.no_compress,
+    };
+    crate::export::cli::export(app, &args.study, &args.form, options, args.out, codebook).await
 }

@@ -131,6 +131,10 @@ pub fn api_router(config: &ServeConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(forms::evaluate))
         .routes(routes!(submissions::submit))
         .routes(routes!(exports::export_csv))
+        .routes(routes!(exports::codebook_csv))
+        .routes(routes!(exports::codebook_html))
+        .routes(routes!(exports::start_rescore))
+        .routes(routes!(exports::rescore_status))
         .layer(DefaultBodyLimit::max(config.body_limit));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(uploads).merge(rest)
 }

@@ -101,6 +101,8 @@ macro_rules! with_pool {
     (@pick read, $w:ident, $r:ident) => { $r };
 }
 
+pub mod export_queries;
+
 /// Binds a [`NewSubmission`] to [`INSERT_SUBMISSION`]'s parameters.
 macro_rules! bind_submission {
     ($query:expr, $s:expr) => {{
