@@ -64,14 +64,6 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
-    /// Writes a consistent copy of a SQLite store while it is in use (PostgreSQL: use pg_dump).
-    Backup {
-        #[command(flatten)]
-        db: Db,
-        /// The copy to write; must not exist.
-        #[arg(long)]
-        out: PathBuf,
-    },
     /// Exports a form's responses: a CSV, or a ZIP of CSV tables when the form has repeat groups.
     Export(ExportArgs),
     /// Re-scores a form's responses with a stored scoring plugin (resumes an interrupted job).
@@ -92,6 +84,19 @@ enum Command {
         /// Stops after this many batches (run the command again to resume).
         #[arg(long)]
         max_batches: Option<u64>,
+    },
+    /// Writes a consistent copy of a SQLite store while it is in use (PostgreSQL: use pg_dump).
+    Backup {
+        #[command(flatten)]
+        db: Db,
+        /// The copy to write; must not exist.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Tools for plugin authors.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
     },
     /// Prints N realistic, valid submission bodies for a form, one JSON per line.
     Gen {
@@ -156,6 +161,25 @@ enum StudyCommand {
         dir: PathBuf,
         #[command(flatten)]
         db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Scaffolds a plugin crate (in ./NAME) that builds for wasm32 and tests out of the box.
+    New {
+        name: String,
+        /// Where to create it (default: ./NAME, or plugins/NAME inside Campo's repository).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Loads a module as the host would, reports its ABI, imports, exports and limits, and runs
+    /// it on a sample (bare answers, a submission body or an ABI envelope). Exits non-zero with
+    /// the reason for anything the host would refuse.
+    Check {
+        wasm: PathBuf,
+        #[arg(long)]
+        input: Option<PathBuf>,
     },
 }
 
@@ -260,13 +284,6 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
-        Command::Backup { db, out } => {
-            let store = Store::connect(&db.db).await.with_context(|| format!("opening {}", db.db))?;
-            store.backup(&out).await.with_context(|| format!("backing up to {}", out.display()))?;
-            store.close().await;
-            eprintln!("backup written to {}", out.display());
-            Ok(())
-        }
         Command::Export(args) => {
             let app = open(&args.db).await?;
             let result = run_export(&app, args).await;
@@ -278,6 +295,30 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             let result = crate::export::cli::rescore(&app, &study, &form, &plugin, version.as_deref(), batch, max_batches).await;
             app.store.close().await;
             result
+        }
+        Command::Backup { db, out } => {
+            let store = Store::connect(&db.db).await.with_context(|| format!("opening {}", db.db))?;
+            store.backup(&out).await.with_context(|| format!("backing up to {}", out.display()))?;
+            store.close().await;
+            eprintln!("backup written to {}", out.display());
+            Ok(())
+        }
+        Command::Plugin { command: PluginCommand::New { name, dir } } => {
+            let dir = dir.unwrap_or_else(|| {
+                if std::path::Path::new("plugins").is_dir() && std::path::Path::new("sdk").is_dir() {
+                    PathBuf::from("plugins").join(&name)
+                } else {
+                    PathBuf::from(&name)
+                }
+            });
+            let sdk = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk"));
+            crate::plugin_dev::scaffold(&dir, &name, &sdk)?;
+            println!("created {}: cargo test, then cargo build --release --target wasm32-unknown-unknown", dir.display());
+            Ok(())
+        }
+        Command::Plugin { command: PluginCommand::Check { wasm, input } } => {
+            print!("{}", crate::plugin_dev::check(&wasm, input.as_deref())?);
+            Ok(())
         }
         Command::Gen { study, form, n, seed } => {
             let form = match form {
