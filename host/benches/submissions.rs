@@ -345,7 +345,7 @@ async fn connection(addr: SocketAddr, head: String, bodies: Arc<Vec<BodyTemplate
     let mut next = Instant::now() + interval.map(|i| i.mul_f64(index as f64 / of as f64)).unwrap_or_default();
     let mut i = index;
     while !stop.load(Ordering::Relaxed) {
-        if let Some(interval) = interval {
+        if interval.is_some() {
             tokio::time::sleep_until(next.into()).await;
         }
         let intended = if interval.is_some() { next } else { Instant::now() };
