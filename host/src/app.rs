@@ -129,6 +129,15 @@ impl App {
 
     /// A form version ready to evaluate (`None` version: the latest).
     pub async fn version(&self, study: &StudyId, form: &FormId, version: Option<&str>) -> Result<Arc<PreparedVersion>, SubmitError> {
+        // The latest version's name is one small row; its record is then usually cached.
+        let latest;
+        let version = match version {
+            Some(v) => Some(v),
+            None => {
+                latest = self.store.latest_version_name(study, form).await?;
+                latest.as_deref()
+            }
+        };
         if let Some(v) = version {
             let key = (study.clone(), form.clone(), v.to_string());
             if let Some(found) = self.versions.read().ok().and_then(|c| c.get(&key).cloned()) {
@@ -162,9 +171,8 @@ impl App {
         let request_hash = sha256_hex(
             bundle::canonical_json(&json!({"answers": &request.answers, "version": &request.version})).as_bytes(),
         );
-        if let Some(stored) = self.store.submission(&request.id).await? {
-            return replay(stored, &request_hash, study, form, request.id);
-        }
+        // No look-up of the id first: a new submission (the common case) costs no extra round
+        // trip, and a retry meets the stored one at insert (`InsertOutcome::Exists`) below.
         let version = self.version(study, form, request.version.as_deref()).await?;
         let mut answers = request.answers;
         let evaluation = self.evaluate(&version, &mut answers).await?;

@@ -366,6 +366,17 @@ impl Store {
     }
 
     /// A form version (the latest published when `version` is `None`), or `None`.
+    /// The name of a form's latest published version (one small row, for the hot path).
+    pub async fn latest_version_name(&self, study: &StudyId, form: &FormId) -> Result<Option<String>, StoreError> {
+        with_pool!(self, read, |pool| {
+            Ok(sqlx::query_scalar("SELECT version FROM form_versions WHERE study_id = $1 AND form_id = $2 ORDER BY seq DESC LIMIT 1")
+                .bind(study.as_str())
+                .bind(form.as_str())
+                .fetch_optional(pool)
+                .await?)
+        })
+    }
+
     pub async fn form_version(&self, study: &StudyId, form: &FormId, version: Option<&str>) -> Result<Option<FormVersionRecord>, StoreError> {
         with_pool!(self, read, |pool| {
             let row = match version {
