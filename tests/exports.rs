@@ -117,7 +117,8 @@ fn a_form_with_repeats_exports_as_a_zip_of_tables_matching_the_golden_files() {
     let main = String::from_utf8(entries[0].1.clone()).unwrap();
     assert!(main.contains("\"Pérez, \"\"La Flaca\"\"\nSegunda línea\""), "{main}");
     assert!(main.starts_with("submission_id,received_at,enumerator,form_version,logic_plugin,scoring_plugin,"));
-    assert!(main.starts_with("submission_id,") && main.contains(",score/ingreso_per_capita,score/ingreso_per_capita/category,KEY\r\n"));
+    // The main table's key is submission_id (no second column with the same id).
+    assert!(main.starts_with("submission_id,") && main.contains(",score/ingreso_per_capita,score/ingreso_per_capita/category\r\n"));
 }
 
 #[test]
@@ -229,13 +230,13 @@ assert rows[0]["enumerator"] == "Encuestadora Ñuñoa"
 assert rows[2]["jefa/nombre"] == 'Pérez, "La Flaca"\nSegunda línea', repr(rows[2]["jefa/nombre"])
 assert rows[0]["fuentes"] == "trabajo subsidio" and rows[0]["fuentes/trabajo"] == "1" and rows[0]["fuentes/pension"] == "0"
 df = pd.read_csv(main, encoding="utf-8")
-assert len(df) == 3 and "score/ingreso_per_capita" in df.columns and "KEY" in df.columns
+assert len(df) == 3 and "score/ingreso_per_capita" in df.columns and "KEY" not in df.columns
 assert df["score/ingreso_per_capita"].dtype.kind in "if", df["score/ingreso_per_capita"].dtype
 assert list(df["score/ingreso_per_capita/category"]) == ["sobre_linea", "bajo_linea", "bajo_linea"], list(df["score/ingreso_per_capita/category"])
 assert df["jefa/edad"].tolist() == [40, 67, 55]
 m = pd.read_csv(members, encoding="utf-8", dtype=str)
-assert len(m) == 3 and set(m["PARENT_KEY"]) <= set(df["KEY"]) and m["KEY"].is_unique
-joined = m.merge(df, left_on="PARENT_KEY", right_on="KEY", suffixes=("", "_hogar"))
+assert len(m) == 3 and set(m["PARENT_KEY"]) <= set(df["submission_id"]) and m["KEY"].is_unique
+joined = m.merge(df, left_on="PARENT_KEY", right_on="submission_id", suffixes=("", "_hogar"))
 assert len(joined) == 3
 l = pd.read_csv(os.path.join(d, "labels.csv"), encoding="utf-8-sig")
 assert "Comuna" in l.columns and "Estación Central" in set(l["Comuna"]), list(l.columns)

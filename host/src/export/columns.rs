@@ -5,7 +5,7 @@
 //! answers (group paths joined with the separator), then `score/<name>` columns. A multiple
 //! choice is one column of space-separated codes plus one 0/1 column per option
 //! (`question/option`). Each repeat group is a table of its own whose rows carry `PARENT_KEY`
-//! (the parent row's `KEY`) and `KEY`; the main table then ends with `KEY` (the submission id).
+//! (the parent row's `KEY`, or for a top-level repeat the main table's `submission_id`) and `KEY`.
 
 use std::collections::HashMap;
 
@@ -238,10 +238,8 @@ impl ExportPlan {
                 plan.scores.push(ScoreColumns { name: score.name.clone(), value, category, labels: labels(&choices, lang) });
             }
         }
-        if plan.tables.len() > 1 {
-            plan.tables[0].columns.push(Column::new("KEY".into(), ColumnKind::Key, "key"));
-            plan.main_key = Some(plan.tables[0].columns.len() - 1);
-        }
+        // The main table's key is its `submission_id` column: the repeat tables' `PARENT_KEY`
+        // refers to it. A second column holding the same id would only invite double counting.
         plan
     }
 
