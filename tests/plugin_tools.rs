@@ -63,3 +63,29 @@ fn the_check_refuses_what_the_host_would_refuse() {
     assert!(!ok);
     assert!(err.contains("fuel"), "{err}");
 }
+
+#[test]
+fn compiled_plugins_are_cached_so_a_restart_does_not_recompile() {
+    let app = TestApp::spawn_empty(Backend::Sqlite);
+    app.install(&study_dir("ejemplo-hogares"));
+    let hash = app.db.rows("SELECT logic_plugin FROM form_versions")[0][0].clone();
+    // Installing compiled the module and wrote its artifact, named by its sha256, under a
+    // directory keyed by the engine's compatibility hash.
+    let artifacts: Vec<_> = std::fs::read_dir(std::env::temp_dir().join("campo-test-artifacts"))
+        .expect("the artifact cache exists")
+        .flatten()
+        .map(|engine| engine.path().join(format!("{hash}.cwasm")))
+        .filter(|path| path.exists())
+        .collect();
+    assert_eq!(artifacts.len(), 1, "one artifact for this engine: {artifacts:?}");
+
+    // A server started now loads that artifact instead of compiling; a corrupt artifact is
+    // noticed, recompiled and replaced, and submissions still work.
+    std::fs::write(&artifacts[0], b"not a compiled module").unwrap();
+    let enumerator = app.token("enumerator", Some("ejemplo-hogares"));
+    let body = generate("ejemplo-hogares", "hogar", 1, 3).remove(0);
+    let reply = app.post_json("/api/v1/studies/ejemplo-hogares/forms/hogar/submissions", Some(&enumerator), &body);
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    assert!(app.logs().iter().any(|l| l.contains("cached artifact unusable")), "the corrupt artifact was detected");
+    assert!(std::fs::read(&artifacts[0]).unwrap().len() > 1000, "and replaced by a good one");
+}
