@@ -57,17 +57,43 @@ impl FormValidator {
             .iter_errors(answers)
             .take(MAX_ERRORS)
             .map(|e| {
-                let message = e.to_string();
+                let message_en = e.to_string();
                 FieldError {
                     path: e.instance_path().as_str().to_string(),
                     code: "schema".into(),
-                    message: format!("Respuesta no válida: {message}"),
-                    message_en: format!("Invalid answer: {message}"),
+                    message: spanish(e.kind()).unwrap_or_else(|| format!("Respuesta no válida: {message_en}")),
+                    message_en: format!("Invalid answer: {message_en}"),
                 }
             })
             .collect();
         Err(errors)
     }
+}
+
+/// The message an enumerator reads, in Spanish, for the schema rules forms use.
+fn spanish(kind: &jsonschema::error::ValidationErrorKind) -> Option<String> {
+    use jsonschema::error::ValidationErrorKind as K;
+    Some(match kind {
+        K::Minimum { limit } => format!("El valor debe ser {limit} o más"),
+        K::Maximum { limit } => format!("El valor debe ser {limit} o menos"),
+        K::ExclusiveMinimum { limit } => format!("El valor debe ser mayor que {limit}"),
+        K::ExclusiveMaximum { limit } => format!("El valor debe ser menor que {limit}"),
+        K::Enum { .. } => "Elija una de las opciones de la lista".to_string(),
+        K::Constant { expected_value } => format!("El valor debe ser {expected_value}"),
+        K::Type { .. } => "La respuesta no es del tipo que pide la pregunta (número, texto, fecha…)".to_string(),
+        K::Format { format } if format == "date" => "Escriba una fecha válida (AAAA-MM-DD)".to_string(),
+        K::Format { format } => format!("La respuesta no tiene el formato {format}"),
+        K::MaxLength { limit } => format!("El texto puede tener como máximo {limit} caracteres"),
+        K::MinLength { limit } => format!("El texto debe tener al menos {limit} caracteres"),
+        K::MaxItems { limit } => format!("Puede haber como máximo {limit} elementos"),
+        K::MinItems { limit } => format!("Debe haber al menos {limit} elementos"),
+        K::UniqueItems => "Una opción aparece más de una vez".to_string(),
+        K::Pattern { .. } => "La respuesta no tiene el formato esperado".to_string(),
+        K::Required { property } => format!("Falta la respuesta obligatoria {property}"),
+        K::AdditionalProperties { unexpected } => format!("Respuestas a preguntas que el formulario no tiene: {}", unexpected.join(", ")),
+        K::MultipleOf { .. } => "El valor no respeta el paso permitido".to_string(),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -92,6 +118,16 @@ mod tests {
         let mut paths = check(schema, json!({"edad": 3, "g": {"fecha": "ayer"}}));
         paths.sort();
         assert_eq!(paths, vec!["/edad", "/g/fecha"]);
+    }
+
+    #[test]
+    fn enumerators_read_the_errors_in_spanish() {
+        let schema = json!({"type": "object", "properties": {"edad": {"type": "integer", "minimum": 18}, "fecha": {"type": "string", "format": "date"}}});
+        let errors = FormValidator::compile(&schema).unwrap().validate(&json!({"edad": 7, "fecha": "ayer"})).unwrap_err();
+        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert!(messages.contains(&"El valor debe ser 18 o más"), "{messages:?}");
+        assert!(messages.contains(&"Escriba una fecha válida (AAAA-MM-DD)"), "{messages:?}");
+        assert!(errors.iter().all(|e| e.message_en.starts_with("Invalid answer: ")));
     }
 
     #[test]
