@@ -21,40 +21,7 @@ fn shipped_settings() -> Value {
 ///     = 100 · (0.30·1 + 0.15·(1+0)/2 + 0.20·1 [IUD] + 0.10·0 [first child at 19] + 0.15·1 + 0.10·1)
 ///     = 82.5, "alto".
 fn respondent() -> Value {
-    json!({
-        "identificacion": {
-            "a01_consent": "si", "a02_fecha": "2017-10-16", "a03_region": "13", "a04_comuna": "13108",
-            "a05_edad": 34, "a06_pais_nac": "peru", "a08_anio_llegada": 2012,
-            "a09_nacionalidad": "solo_extranjera", "a10_estatus": "permanencia_definitiva",
-            "a11_cedula": "si", "a12_lengua": "espanol", "a14_resultado": "elegible"
-        },
-        "hogar": {
-            "b01_n_personas": 3,
-            "b_miembros": [
-                {"b02_parentesco": "pareja", "b03_sexo": "hombre", "b04_edad": 37, "b05_nacio_chile": "no", "b06_cuidados": "no"},
-                {"b02_parentesco": "hijo", "b03_sexo": "mujer", "b04_edad": 4, "b05_nacio_chile": "si", "b06_cuidados": "si"}
-            ],
-            "b07_hijos_origen": 1, "b08_remesas": "si", "b09_monto_remesas": 80000
-        },
-        "trabajo": {
-            "c01_nivel_educ": "media", "c02_anios_esc": 12, "c04_trabajo": "si",
-            "c07_ocupacion": "tcp_puertas_afuera", "c08_categoria": "tcp", "c09_contrato": "si_firmado",
-            "c10_cotiza": "si", "c11_horas": 45, "c12_ingreso_trab": 300000,
-            "c13_otros_ingresos": ["ninguno"], "c15_ingreso_hogar": 750000,
-            "c16_decide_ingreso": "yo_sola", "c17_cuenta": "si", "c18_discrim_lab": ["ninguna"]
-        },
-        "tiempo": {"d01_h_domestico": 3.0, "d02_h_cuidado": 2.5, "d03_comparte": "algo"},
-        "salud": {
-            "e01_prevision": "fonasa", "e02_atencion_negada": "no", "e03_hijos_nv": 2, "e04_edad_1er_hijo": 19,
-            "e05_embarazada": "no", "e07_anticonc": "si", "e08_metodo": "diu"
-        },
-        "violencia": {
-            "f00_privacidad": "si", "f01_pareja": "actual", "f02_v_psico": "no", "f03_v_fisica": "no",
-            "f04_v_sexual": "no", "f05_v_economica": "no", "f08_acoso_publico": "no",
-            "f09_discrim_origen": "si", "f10_conoce_serv": "si"
-        },
-        "redes": {"g01_organizacion": "no", "g02_decide_salud": "yo_sola"}
-    })
+    serde_json::from_str(include_str!("../../mujeres-migrantes-logic/src/respondent.json")).expect("respondent.json is JSON")
 }
 
 /// `respondent()` with some answers replaced (`null` removes one), by `/`-joined path.
