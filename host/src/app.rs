@@ -13,9 +13,13 @@ use utoipa::ToSchema;
 
 use crate::{
     bundle::{self, BundleError, BundleFiles},
-    domain::{FormId, PluginHash, StudyId, now_rfc3339, sha256_hex},
+    domain::{CaseKey, FormId, PluginHash, ReviewState, StudyId, now_rfc3339, sha256_hex},
     runtime::{Entry, Limits, PluginError, Runtime},
-    store::{FormVersionRecord, InsertOutcome, NewSubmission, PublishOutcome, Store, StoreError, StoredSubmission},
+    store::{
+        FormVersionRecord, InsertOutcome, NewSubmission, PublishOutcome, Store, StoreError, StoredSubmission,
+        audit::Actor,
+        management::{NewRevision, SubmissionMeta},
+    },
     validate::{FieldError, FormValidator},
 };
 
@@ -53,6 +57,12 @@ pub enum SubmitError {
     UnknownVersion { study: StudyId, form: FormId, version: String },
     #[error("submission {0} was already received with a different body")]
     Conflict(uuid::Uuid),
+    #[error("study {study} has no case {case}")]
+    UnknownCase { study: StudyId, case: String },
+    #[error("case {case} is for form {expected}, not {form}")]
+    CaseForm { case: String, expected: String, form: FormId },
+    #[error("case {case} belongs to team {case_team}, outside the submitter's team")]
+    CaseTeam { case: String, case_team: String },
     #[error("the response is not valid")]
     Invalid(Vec<FieldError>),
     #[error(transparent)]
@@ -72,6 +82,40 @@ pub struct SubmissionRequest {
     /// The form version; the latest published when absent.
     #[serde(default)]
     pub version: Option<String>,
+    /// The case (from the study's sample list) this response is for.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub case: Option<CaseKey>,
+    /// When the enumerator opened the form (RFC 3339), for interview durations.
+    #[serde(default)]
+    pub started_at: Option<String>,
+    /// When the enumerator finished the form (RFC 3339).
+    #[serde(default)]
+    pub completed_at: Option<String>,
+}
+
+/// A correction: new answers for a stored response, kept as a new revision.
+#[derive(Debug, Clone, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionRequest {
+    #[schema(value_type = Object)]
+    pub answers: Value,
+    /// The form version to validate against; the response's own version when absent.
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// What the server answers for a stored correction.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CorrectionReceipt {
+    pub id: String,
+    pub revision: i64,
+    pub version: String,
+    pub review: ReviewState,
+    #[schema(value_type = Object)]
+    pub scores: Value,
+    #[schema(value_type = Vec<Object>)]
+    pub warnings: Value,
 }
 
 /// What the server answers for a stored submission (first time or a retry).
@@ -93,10 +137,13 @@ pub enum SubmitOutcome {
 }
 
 /// Who submitted, as stored with the response.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Submitter {
     pub name: String,
     pub token_id: Option<i64>,
+    pub person_id: Option<i64>,
+    /// The submitter's team: the response's team unless its case has one.
+    pub team: Option<String>,
 }
 
 impl App {
@@ -105,7 +152,7 @@ impl App {
     }
 
     /// Installs a study bundle (see [`bundle`]); installing the same bundle again changes nothing.
-    pub async fn install(&self, files: &BundleFiles) -> Result<(StudyId, Vec<PublishOutcome>), InstallError> {
+    pub async fn install(&self, files: &BundleFiles, actor: &Actor) -> Result<(StudyId, Vec<PublishOutcome>), InstallError> {
         let mut registry_plugins = HashMap::new();
         // Resolve `sha256:` references up front: `bundle::plan` is synchronous.
         for hash in referenced_hashes(files) {
@@ -123,7 +170,7 @@ impl App {
                 .map_err(|e| StoreError::Corrupt(format!("plugin task: {e}")))?
                 .map_err(InstallError::Plugin)?;
         }
-        let outcomes = self.store.publish(&plan).await?;
+        let outcomes = self.store.publish(&plan, actor).await?;
         Ok((plan.study, outcomes))
     }
 
@@ -174,6 +221,21 @@ impl App {
         // No look-up of the id first: a new submission (the common case) costs no extra round
         // trip, and a retry meets the stored one at insert (`InsertOutcome::Exists`) below.
         let version = self.version(study, form, request.version.as_deref()).await?;
+        let mut team = submitter.team.clone();
+        if let Some(case) = &request.case {
+            let Some((case_form, case_team)) = self.store.case_placement(study, case).await? else {
+                return Err(SubmitError::UnknownCase { study: study.clone(), case: case.to_string() });
+            };
+            if case_form != form.as_str() {
+                return Err(SubmitError::CaseForm { case: case.to_string(), expected: case_form, form: form.clone() });
+            }
+            if let Some(case_team) = case_team {
+                if submitter.team.as_ref().is_some_and(|own| *own != case_team) {
+                    return Err(SubmitError::CaseTeam { case: case.to_string(), case_team });
+                }
+                team = Some(case_team);
+            }
+        }
         let mut answers = request.answers;
         let evaluation = self.evaluate(&version, &mut answers).await?;
 
@@ -191,6 +253,11 @@ impl App {
             received_at: now_rfc3339(),
             logic_plugin: version.record.logic_plugin.clone(),
             scoring_plugin: version.record.scoring_plugin.clone(),
+            person_id: submitter.person_id,
+            case_key: request.case.as_ref().map(|c| c.to_string()),
+            team_id: team,
+            started_at: request.started_at.clone(),
+            completed_at: request.completed_at.clone(),
         };
         match self.store.insert_submission(&submission).await? {
             InsertOutcome::Inserted => Ok(SubmitOutcome::Created(SubmissionReceipt {
@@ -202,6 +269,37 @@ impl App {
             // Another request with the same id won the race (a retry, or another host).
             InsertOutcome::Exists(stored) => replay(stored, &request_hash, study, form, request.id),
         }
+    }
+
+    /// Stores a correction of a stored response as a new revision, re-validated and re-scored
+    /// exactly as a submission. The caller has checked who may correct it; `meta` is the
+    /// response as read then (a concurrent correction makes this one fail, not overwrite it).
+    pub async fn correct(&self, meta: &SubmissionMeta, request: CorrectionRequest, review_after: ReviewState, editor: &Actor) -> Result<CorrectionReceipt, SubmitError> {
+        let study = StudyId::parse(&meta.study).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let form = FormId::parse(&meta.form).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let version = self.version(&study, &form, Some(request.version.as_deref().unwrap_or(&meta.version))).await?;
+        let mut answers = request.answers;
+        let evaluation = self.evaluate(&version, &mut answers).await?;
+        let revision = NewRevision {
+            id: meta.id.clone(),
+            expected_revision: meta.revision,
+            version: version.record.version.clone(),
+            answers_json: answers.to_string(),
+            scores_json: evaluation.scores.to_string(),
+            warnings_json: evaluation.warnings.to_string(),
+            logic_plugin: version.record.logic_plugin.clone(),
+            scoring_plugin: version.record.scoring_plugin.clone(),
+            review: review_after,
+        };
+        let number = self.store.add_revision(&revision, &meta.study, editor).await?;
+        Ok(CorrectionReceipt {
+            id: meta.id.clone(),
+            revision: number,
+            version: revision.version,
+            review: review_after,
+            scores: evaluation.scores,
+            warnings: evaluation.warnings,
+        })
     }
 
     /// Runs a response through the version's schema, logic and scoring, exactly as a submission:

@@ -66,6 +66,96 @@ slug_id!(
     FormId,
     "form id"
 );
+slug_id!(
+    /// A team's id within its study, e.g. `jalisco` or `rm-norte`.
+    TeamId,
+    "team id"
+);
+slug_id!(
+    /// A person's sign-in name, e.g. `mgonzalez`.
+    Username,
+    "username"
+);
+
+/// A case's key in its study's sample list (a project folio, a household code): printable,
+/// without surrounding spaces, at most 100 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ToSchema)]
+#[serde(transparent)]
+pub struct CaseKey(String);
+
+impl CaseKey {
+    pub fn parse(value: &str) -> Result<Self, InvalidId> {
+        let ok = !value.is_empty()
+            && value.chars().count() <= 100
+            && value.trim() == value
+            && !value.chars().any(char::is_control);
+        if ok {
+            Ok(CaseKey(value.to_string()))
+        } else {
+            Err(InvalidId { kind: "case key", value: value.to_string(), rule: "1 to 100 printable characters, no surrounding spaces" })
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CaseKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for CaseKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        CaseKey::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Where a response stands in review. Every response starts `received`; a supervisor moves it
+/// to one of the others (and may move it again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewState {
+    Received,
+    Approved,
+    HasIssues,
+    Rejected,
+}
+
+impl ReviewState {
+    pub const ALL: [ReviewState; 4] = [ReviewState::Received, ReviewState::Approved, ReviewState::HasIssues, ReviewState::Rejected];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewState::Received => "received",
+            ReviewState::Approved => "approved",
+            ReviewState::HasIssues => "has_issues",
+            ReviewState::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<ReviewState> {
+        ReviewState::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    /// The state's name for people, Spanish first.
+    pub fn label(self) -> Text {
+        match self {
+            ReviewState::Received => Text::new("Recibida", "Received"),
+            ReviewState::Approved => Text::new("Aprobada", "Approved"),
+            ReviewState::HasIssues => Text::new("Con observaciones", "Has issues"),
+            ReviewState::Rejected => Text::new("Rechazada", "Rejected"),
+        }
+    }
+}
+
+impl fmt::Display for ReviewState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A published form version's name, e.g. `2017.1`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -143,6 +233,8 @@ pub enum Role {
 
 impl Role {
     pub const ALL: [Role; 5] = [Role::Admin, Role::Designer, Role::Enumerator, Role::Analyst, Role::Supervisor];
+    /// Every role a study membership can hold (admin is global).
+    pub const MEMBERS: [Role; 4] = [Role::Designer, Role::Enumerator, Role::Analyst, Role::Supervisor];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -3,11 +3,14 @@
 
 pub mod app;
 pub mod bundle;
+pub mod cases;
 pub mod cli;
+pub mod dashboard;
 pub mod domain;
 pub mod export;
 pub mod r#gen;
 pub mod http;
+pub mod people;
 pub mod plugin_dev;
 pub mod runtime;
 pub mod seeds;

@@ -17,16 +17,31 @@ use crate::{
 };
 
 /// The metadata columns, first in every main table.
-pub const METADATA: [&str; 6] = ["submission_id", "received_at", "enumerator", "form_version", "logic_plugin", "scoring_plugin"];
+pub const METADATA: [&str; 10] = [
+    "submission_id",
+    "received_at",
+    "enumerator",
+    "form_version",
+    "logic_plugin",
+    "scoring_plugin",
+    "case",
+    "team",
+    "review",
+    "revision",
+];
 
 /// Spanish and English headers of the metadata columns, for exports with labels.
-const METADATA_LABELS: [(&str, &str); 6] = [
+const METADATA_LABELS: [(&str, &str); 10] = [
     ("ID de respuesta", "Submission ID"),
     ("Recibida", "Received at"),
     ("Encuestador/a", "Enumerator"),
     ("Versión del formulario", "Form version"),
     ("Plugin de lógica", "Logic plugin"),
     ("Plugin de puntajes", "Scoring plugin"),
+    ("Caso", "Case"),
+    ("Equipo", "Team"),
+    ("Estado de revisión", "Review state"),
+    ("Revisión", "Revision"),
 ];
 
 /// A language for labels.
@@ -203,7 +218,11 @@ impl ExportPlan {
             lang,
         };
         for name in METADATA {
-            let value_type = if name == "received_at" { "datetime" } else { "string" };
+            let value_type = match name {
+                "received_at" => "datetime",
+                "revision" => "integer",
+                _ => "string",
+            };
             plan.tables[0].columns.push(Column::new(name.to_string(), ColumnKind::Metadata, value_type));
         }
         let mut root = Group::default();

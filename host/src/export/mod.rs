@@ -24,7 +24,7 @@ pub use columns::{Column, ColumnKind, ExportPlan, Lang, METADATA, Table};
 pub use writer::table_files;
 
 use crate::{
-    domain::{FormId, StudyId},
+    domain::{FormId, ReviewState, StudyId},
     store::{
         FormVersionRecord, Store, StoreError,
         export_queries::{ExportFilter, ExportRow},
@@ -97,6 +97,10 @@ pub struct ExportOptions {
     /// Received on or before this date (inclusive), or before this RFC 3339 instant.
     pub to: Option<String>,
     pub enumerator: Option<String>,
+    /// Only this team's responses.
+    pub team: Option<String>,
+    /// Only responses in this review state (`approved`, …).
+    pub review: Option<ReviewState>,
     /// Headers and values as labels in this language; codes when absent.
     pub labels: Option<Lang>,
     /// A UTF-8 byte order mark at the start of each CSV, for Excel.
@@ -117,6 +121,8 @@ impl Default for ExportOptions {
             from: None,
             to: None,
             enumerator: None,
+            team: None,
+            review: None,
             labels: None,
             bom: false,
             neutralise: false,
@@ -186,6 +192,8 @@ pub async fn prepare(store: &Store, study: &StudyId, form: &FormId, options: Exp
         received_from: options.from.as_deref().map(|f| instant(f, false)).transpose()?,
         received_before: options.to.as_deref().map(|t| instant(t, true)).transpose()?,
         enumerator: options.enumerator.clone(),
+        team: options.team.clone(),
+        review: options.review.map(|r| r.as_str().to_string()),
     };
     let mut plan = ExportPlan::for_versions(&selected, &options.separator, options.labels);
     if options.format == Format::Csv {

@@ -175,6 +175,13 @@ fn fill_main(flattener: &mut Flattener<'_>, row: &ExportRow, spills: &mut dyn Re
     main[3].extend_from_slice(row.version.as_bytes());
     main[4].extend_from_slice(row.logic_plugin.as_deref().unwrap_or("").as_bytes());
     scoring_plugins(row, &mut main[5]);
+    main[6].extend_from_slice(row.case_key.as_deref().unwrap_or("").as_bytes());
+    if flattener.neutralise && matches!(main[6].first(), Some(b'=' | b'+' | b'-' | b'@')) {
+        main[6].insert(0, b'\'');
+    }
+    main[7].extend_from_slice(row.team.as_deref().unwrap_or("").as_bytes());
+    main[8].extend_from_slice(row.review.as_bytes());
+    main[9].extend_from_slice(row.revision.to_string().as_bytes());
     if let Some(key) = plan.main_key {
         main[key].extend_from_slice(row.id.as_bytes());
     }

@@ -1,45 +1,127 @@
-//! Who is asking: bearer tokens, stored only as sha256 hashes, checked on every request.
+//! Who is asking and what they may do.
+//!
+//! Every request carries a bearer token; only its sha256 is stored. A token is either an API
+//! token (`campo token create`: its own role, optionally one study and one team) or a sign-in
+//! session (`POST /api/v1/session`: the person's memberships, read on every request, so a
+//! change of role or a deactivation applies to the next request). Tokens of a deactivated person,
+//! revoked tokens and expired sessions are refused like unknown ones.
 
 use axum::{extract::FromRequestParts, http::request::Parts};
 use rand::RngCore;
 
 use super::{AppState, error::ApiError};
 use crate::{
-    domain::{Role, StudyId, sha256_hex},
-    store::{Store, StoreError},
+    domain::{Role, StudyId, TeamId, sha256_hex},
+    store::{NewToken, PersonRef, Store, StoreError, audit::Actor, management::Membership},
 };
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub token_id: i64,
+    pub person: Option<PersonRef>,
+    /// The name stored with what this caller does: the person's username, else the token's label.
+    pub name: String,
+    access: Access,
+}
+
+#[derive(Debug, Clone)]
+enum Access {
+    Admin,
+    Grants(Vec<Grant>),
+}
+
+/// One role the caller holds: in one study (or every study, for an API token not limited to
+/// one), optionally limited to one team.
+#[derive(Debug, Clone)]
+struct Grant {
+    study: Option<StudyId>,
+    role: Role,
+    team: Option<TeamId>,
+}
+
+/// What an allowed caller may see in one study.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StudyAccess {
+    /// The role that allowed the request (`Admin` for admins).
     pub role: Role,
-    /// `Some` when the token is limited to one study.
-    pub study: Option<StudyId>,
-    pub label: String,
+    /// Limited to this team's responses and cases.
+    pub team: Option<TeamId>,
+}
+
+impl StudyAccess {
+    pub fn team(&self) -> Option<&str> {
+        self.team.as_ref().map(TeamId::as_str)
+    }
+    /// Whether a response of `team` is within reach.
+    pub fn covers(&self, team: Option<&str>) -> bool {
+        self.team.as_ref().is_none_or(|own| team == Some(own.as_str()))
+    }
 }
 
 impl Principal {
-    /// Allows the roles listed (admin always), else 403.
+    pub fn actor(&self) -> Actor {
+        Actor { name: self.name.clone(), person_id: self.person.as_ref().map(|p| p.id), token_id: Some(self.token_id) }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        matches!(self.access, Access::Admin)
+    }
+
+    fn grants(&self) -> &[Grant] {
+        match &self.access {
+            Access::Admin => &[],
+            Access::Grants(g) => g,
+        }
+    }
+
+    /// Allows a caller holding one of `roles` anywhere (admin always), else 403. For routes
+    /// that belong to no study (the plugin registry).
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if self.role == Role::Admin || roles.contains(&self.role) {
+        if self.is_admin() || self.grants().iter().any(|g| roles.contains(&g.role)) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!("the {} role cannot do this", self.role)))
+            Err(denied(roles))
         }
     }
 
-    /// Allows a caller with access to `study`, else 403.
-    pub fn require_study(&self, study: &StudyId) -> Result<(), ApiError> {
-        match &self.study {
-            Some(own) if own != study => Err(ApiError::forbidden(format!("this token is limited to study {own}"))),
-            _ => Ok(()),
-        }
+    /// Admins only, else 403.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        self.require(&[])
     }
 
+    /// Allows a caller holding one of `roles` in `study` (admin always), else 403; says which
+    /// team they are limited to.
+    pub fn allow(&self, study: &StudyId, roles: &[Role]) -> Result<StudyAccess, ApiError> {
+        if self.is_admin() {
+            return Ok(StudyAccess { role: Role::Admin, team: None });
+        }
+        let in_study: Vec<&Grant> = self.grants().iter().filter(|g| g.study.as_ref().is_none_or(|s| s == study)).collect();
+        if in_study.is_empty() {
+            return Err(ApiError::forbidden_because(
+                format!("No tiene acceso al estudio {study}"),
+                format!("You have no access to study {study}"),
+            ));
+        }
+        in_study
+            .into_iter()
+            .find(|g| roles.contains(&g.role))
+            .map(|g| StudyAccess { role: g.role, team: g.team.clone() })
+            .ok_or_else(|| denied(roles))
+    }
+
+    /// Whether the caller has any role in `study`.
     pub fn can_see(&self, study: &StudyId) -> bool {
-        self.study.as_ref().is_none_or(|own| own == study)
+        self.is_admin() || self.grants().iter().any(|g| g.study.as_ref().is_none_or(|s| s == study))
     }
+}
+
+fn denied(roles: &[Role]) -> ApiError {
+    let names: Vec<&str> = std::iter::once("admin").chain(roles.iter().map(|r| r.as_str())).collect();
+    ApiError::forbidden_because(
+        format!("Su rol no permite esta acción (permitido para: {})", names.join(", ")),
+        format!("Your role does not allow this (allowed for: {})", names.join(", ")),
+    )
 }
 
 impl FromRequestParts<AppState> for Principal {
@@ -52,8 +134,26 @@ impl FromRequestParts<AppState> for Principal {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(ApiError::unauthorized)?;
-        let record = state.app.store.token_by_hash(&token_hash(token)).await?.ok_or_else(ApiError::unauthorized)?;
-        Ok(Principal { token_id: record.id, role: record.role, study: record.study, label: record.label })
+        let store = &state.app.store;
+        let record = store.token_by_hash(&token_hash(token)).await?.ok_or_else(ApiError::unauthorized)?;
+        let name = record.person.as_ref().map(|p| p.username.clone()).unwrap_or_else(|| record.label.clone());
+        let is_admin = record.role == Some(Role::Admin) || (record.role.is_none() && record.person.as_ref().is_some_and(|p| p.is_admin));
+        let access = if is_admin {
+            Access::Admin
+        } else {
+            match (record.role, &record.person) {
+                (Some(role), _) => Access::Grants(vec![Grant { study: record.study, role, team: record.team }]),
+                (None, Some(person)) => Access::Grants(store.memberships(person.id).await?.into_iter().map(Grant::from).collect()),
+                (None, None) => return Err(ApiError::unauthorized()),
+            }
+        };
+        Ok(Principal { token_id: record.id, person: record.person, name, access })
+    }
+}
+
+impl From<Membership> for Grant {
+    fn from(m: Membership) -> Grant {
+        Grant { study: Some(m.study), role: m.role, team: m.team }
     }
 }
 
@@ -63,12 +163,40 @@ pub fn token_hash(token: &str) -> String {
     sha256_hex(token.as_bytes())
 }
 
-/// Creates a token, stores its hash and returns the secret (shown once, never stored).
-pub async fn create_token(store: &Store, role: Role, study: Option<&StudyId>, label: Option<&str>) -> Result<(i64, String), StoreError> {
+/// A new random token secret: shown once, never stored.
+pub fn new_secret() -> String {
     let mut secret = [0u8; 32];
     rand::rng().fill_bytes(&mut secret);
-    let token = format!("campo_{}", hex::encode(secret));
-    let label = label.map(str::to_string).unwrap_or_else(|| format!("{role}{}", study.map(|s| format!("@{s}")).unwrap_or_default()));
-    let id = store.insert_token(&token_hash(&token), role, study, &label).await?;
+    format!("campo_{}", hex::encode(secret))
+}
+
+/// What an API token may do.
+#[derive(Debug, Clone, Default)]
+pub struct TokenScope<'a> {
+    pub study: Option<&'a StudyId>,
+    pub team: Option<&'a TeamId>,
+    pub label: Option<&'a str>,
+    /// The person it belongs to.
+    pub person_id: Option<i64>,
+}
+
+/// Creates an API token, stores its hash and returns `(id, secret)`.
+pub async fn create_token(store: &Store, role: Role, scope: TokenScope<'_>, actor: &Actor) -> Result<(i64, String), StoreError> {
+    let token = new_secret();
+    let label = scope
+        .label
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{role}{}", scope.study.map(|s| format!("@{s}")).unwrap_or_default()));
+    let hash = token_hash(&token);
+    let new = NewToken {
+        hash: &hash,
+        role: Some(role),
+        study: scope.study,
+        team: scope.team,
+        label: &label,
+        person_id: scope.person_id,
+        expires_at: None,
+    };
+    let id = store.insert_token(&new, actor).await?;
     Ok((id, token))
 }

@@ -58,9 +58,19 @@ impl ApiError {
         )
     }
 
+    /// 403 with the reason in both languages.
+    pub fn forbidden_because(es: impl Into<String>, en: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", es, en)
+    }
+
     pub fn forbidden(en: impl Into<String>) -> ApiError {
         let en = en.into();
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("No tiene permiso: {en}"), en)
+    }
+
+    /// 422 for a request that is well-formed but asks for something that cannot be.
+    pub fn unprocessable(code: &str, es: impl Into<String>, en: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, es, en)
     }
 
     pub fn not_found(what: impl Into<String>) -> ApiError {
@@ -130,6 +140,18 @@ impl From<StoreError> for ApiError {
                     "The database is unavailable; retry in a few seconds (sending the same id again is safe)",
                 )
             }
+            StoreError::Duplicate(what) => ApiError::new(
+                StatusCode::CONFLICT,
+                "duplicate",
+                format!("Ya existe: {what}"),
+                format!("Already exists: {what}"),
+            ),
+            StoreError::Concurrent(what) => ApiError::new(
+                StatusCode::CONFLICT,
+                "concurrent_change",
+                format!("{what} cambió mientras se procesaba esta solicitud; vuelva a intentarlo"),
+                format!("{what} changed while this request was being handled; try again"),
+            ),
             other => ApiError::internal(other),
         }
     }
@@ -156,6 +178,20 @@ impl From<SubmitError> for ApiError {
                 format!("Submission {id} was already received with a different body"),
             ),
             SubmitError::Invalid(errors) => ApiError::invalid(errors),
+            SubmitError::UnknownCase { study, case } => ApiError::unprocessable(
+                "unknown_case",
+                format!("El estudio {study} no tiene el caso «{case}»"),
+                format!("Study {study} has no case \"{case}\""),
+            ),
+            SubmitError::CaseForm { case, expected, form } => ApiError::unprocessable(
+                "case_form",
+                format!("El caso «{case}» se responde con el formulario {expected}, no con {form}"),
+                format!("Case \"{case}\" is answered with form {expected}, not {form}"),
+            ),
+            SubmitError::CaseTeam { case, case_team } => ApiError::forbidden_because(
+                format!("El caso «{case}» es del equipo {case_team}, no del suyo"),
+                format!("Case \"{case}\" belongs to team {case_team}, not yours"),
+            ),
             SubmitError::Plugin(p) => p.into(),
             SubmitError::Store(s) => s.into(),
         }

@@ -14,9 +14,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{AppState, JsonBody, auth::Principal, error::{ApiError, ErrorBody}, submissions::parse_form};
 use crate::{
-    domain::{PluginHash, Role},
+    domain::{PluginHash, ReviewState, Role},
     export::{self, ExportError, ExportOptions, Format, Lang, codebook, rescore::{self, RescoreError}},
-    store::export_queries::RescoreJob,
+    store::{audit::AuditEvent, export_queries::RescoreJob},
 };
 
 impl From<ExportError> for ApiError {
@@ -57,6 +57,8 @@ pub struct ExportQuery {
     to: Option<String>,
     /// Only this enumerator's responses (the label stored with each).
     enumerator: Option<String>,
+    /// Only responses in this review state: `received`, `approved`, `has_issues` or `rejected`.
+    review: Option<String>,
     /// `es` or `en`: headers and values as labels instead of codes.
     labels: Option<String>,
     /// `1`: a UTF-8 byte order mark at the start of each CSV (for Excel).
@@ -85,7 +87,15 @@ impl ExportQuery {
             None | Some("") => Format::Auto,
             Some(f) => Format::parse(f).ok_or_else(|| ApiError::bad_request("invalid_option", format!("format={f}: use auto, csv or zip")))?,
         };
+        let review = match self.review.as_deref() {
+            None | Some("") => None,
+            Some(r) => Some(ReviewState::parse(r).ok_or_else(|| {
+                ApiError::bad_request("invalid_option", format!("review={r}: use received, approved, has_issues or rejected"))
+            })?),
+        };
         Ok(ExportOptions {
+            review,
+            team: None,
             version: self.version.filter(|v| !v.is_empty()),
             from: self.from.filter(|v| !v.is_empty()),
             to: self.to.filter(|v| !v.is_empty()),
@@ -117,11 +127,22 @@ pub async fn export_csv(
     Path((study, form)): Path<(String, String)>,
     Query(query): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    principal.require(&[Role::Analyst])?;
     let (study, form) = parse_form(&study, &form)?;
-    principal.require_study(&study)?;
-    let prepared = export::prepare(&state.app.store, &study, &form, query.options()?).await?;
-    tracing::info!(%study, %form, by = %principal.label, zipped = prepared.zipped, "export started");
+    let access = principal.allow(&study, &[Role::Analyst, Role::Supervisor])?;
+    let mut options = query.options()?;
+    // A caller limited to a team exports only that team's responses.
+    options.team = access.team().map(str::to_string);
+    let audit = AuditEvent::new(
+        &principal.actor(),
+        "export.csv",
+        Some(study.as_str()),
+        Some(form.as_str()),
+        serde_json::json!({"version": options.version, "from": options.from, "to": options.to, "enumerator": options.enumerator,
+            "team": options.team, "review": options.review.map(|r| r.as_str())}),
+    );
+    let prepared = export::prepare(&state.app.store, &study, &form, options).await?;
+    state.app.store.audit(&[audit]).await?;
+    tracing::info!(%study, %form, by = %principal.name, zipped = prepared.zipped, "export started");
     let (content_type, filename) = (prepared.content_type(), prepared.file_name());
     let stream = export::stream(state.app.store.clone(), prepared);
     Ok((
@@ -144,9 +165,8 @@ pub struct CodebookQuery {
 }
 
 async fn codebooks(state: &AppState, principal: &Principal, study: &str, form: &str, query: CodebookQuery) -> Result<(crate::domain::StudyId, crate::domain::FormId, Vec<codebook::VersionCodebook>), ApiError> {
-    principal.require(&[Role::Analyst, Role::Designer])?;
     let (study, form) = parse_form(study, form)?;
-    principal.require_study(&study)?;
+    principal.allow(&study, &[Role::Analyst, Role::Designer, Role::Supervisor])?;
     let versions: Vec<_> = state
         .app
         .store
@@ -229,14 +249,13 @@ pub async fn start_rescore(
     Path((study, form)): Path<(String, String)>,
     JsonBody(request): JsonBody<RescoreRequest>,
 ) -> Result<(StatusCode, Json<RescoreJob>), ApiError> {
-    principal.require(&[Role::Designer])?;
     let (study, form) = parse_form(&study, &form)?;
-    principal.require_study(&study)?;
+    principal.allow(&study, &[Role::Designer])?;
     let plugin = PluginHash::parse(request.plugin.strip_prefix("sha256:").unwrap_or(&request.plugin))
         .map_err(|_| ApiError::bad_request("invalid_option", format!("plugin {:?} is not a sha256", request.plugin)))?;
-    let started = rescore::start(&state.app, &study, &form, request.version.as_deref(), &plugin, &principal.label).await?;
+    let started = rescore::start(&state.app, &study, &form, request.version.as_deref(), &plugin, &principal.name).await?;
     let job = started.job.clone();
-    tracing::info!(%study, %form, plugin = %plugin.short(), job = job.id, resumed = started.resumed, by = %principal.label, "re-scoring started");
+    tracing::info!(%study, %form, plugin = %plugin.short(), job = job.id, resumed = started.resumed, by = %principal.name, "re-scoring started");
     let app = Arc::clone(&state.app);
     tokio::spawn(async move {
         if let Err(e) = rescore::run(&app, started.job, rescore::DEFAULT_BATCH, None, &ignore_progress).await {
@@ -258,9 +277,8 @@ pub async fn rescore_status(
     principal: Principal,
     Path((study, form, job)): Path<(String, String, i64)>,
 ) -> Result<Json<RescoreJob>, ApiError> {
-    principal.require(&[Role::Designer, Role::Analyst])?;
     let (study, form) = parse_form(&study, &form)?;
-    principal.require_study(&study)?;
+    principal.allow(&study, &[Role::Designer, Role::Analyst])?;
     let found = state.app.store.rescore_job(job).await?.filter(|j| j.study == study.as_str() && j.form == form.as_str());
     found.map(Json).ok_or_else(|| ApiError::not_found(format!("re-scoring job {job} of {study}/{form}")))
 }

@@ -57,7 +57,7 @@ fn view(v: &PreparedVersion) -> FormVersionView {
     security(("bearer" = [])))]
 pub async fn latest_version(State(state): State<AppState>, principal: Principal, Path((study, form)): Path<(String, String)>) -> Result<Json<FormVersionView>, ApiError> {
     let (study, form) = parse_form(&study, &form)?;
-    principal.require_study(&study)?;
+    principal.allow(&study, &Role::MEMBERS)?;
     let version = state.app.version(&study, &form, None).await?;
     Ok(Json(view(&version)))
 }
@@ -73,7 +73,7 @@ pub async fn get_version(
     Path((study, form, version)): Path<(String, String, String)>,
 ) -> Result<Json<FormVersionView>, ApiError> {
     let (study, form) = parse_form(&study, &form)?;
-    principal.require_study(&study)?;
+    principal.allow(&study, &Role::MEMBERS)?;
     let version = state.app.version(&study, &form, Some(&version)).await?;
     Ok(Json(view(&version)))
 }
@@ -118,9 +118,8 @@ pub async fn evaluate(
     Path((study, form)): Path<(String, String)>,
     JsonBody(request): JsonBody<EvaluateRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    principal.require(&[Role::Enumerator, Role::Designer, Role::Supervisor])?;
     let (study, form) = parse_form(&study, &form)?;
-    principal.require_study(&study)?;
+    principal.allow(&study, &[Role::Enumerator, Role::Designer, Role::Supervisor])?;
     let version = state.app.version(&study, &form, request.version.as_deref()).await?;
     let Some(plugin) = version.record.logic_plugin.clone() else {
         return Ok(Json(serde_json::json!({"fields": {}, "computed": {}, "issues": []})));

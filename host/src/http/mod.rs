@@ -4,11 +4,16 @@
 //! Invariant: every route under `/api/v1` except the OpenAPI document takes a [`Principal`]
 //! and checks its role and study before touching the store.
 
+mod audit;
 pub mod auth;
+mod dashboard;
 pub mod error;
 mod exports;
 mod forms;
+mod management;
+mod people;
 mod plugins;
+mod review;
 mod studies;
 mod submissions;
 
@@ -32,7 +37,7 @@ use utoipa::{
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub use auth::{Principal, create_token, token_hash};
+pub use auth::{Principal, StudyAccess, create_token, token_hash};
 pub use error::ApiError;
 
 use crate::app::App;
@@ -102,7 +107,8 @@ where
 #[openapi(
     info(title = "Campo", description = "Field studies: forms, plugins, submissions and exports."),
     modifiers(&BearerAuth),
-    tags((name = "studies"), (name = "submissions"), (name = "exports"), (name = "plugins"), (name = "meta"))
+    tags((name = "studies"), (name = "submissions"), (name = "review"), (name = "exports"), (name = "plugins"), (name = "people"),
+         (name = "management"), (name = "audit"), (name = "dashboard"), (name = "meta"))
 )]
 struct ApiDoc;
 
@@ -135,8 +141,22 @@ pub fn api_router(config: &ServeConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(exports::codebook_html))
         .routes(routes!(exports::start_rescore))
         .routes(routes!(exports::rescore_status))
+        .routes(routes!(review::review))
+        .routes(routes!(review::correct))
+        .routes(routes!(review::revisions))
+        .routes(routes!(review::work))
+        .routes(routes!(people::sign_in, people::sign_out))
+        .routes(routes!(people::me))
+        .routes(routes!(management::list_teams, management::put_teams))
+        .routes(routes!(audit::audit_log))
+        .routes(routes!(dashboard::page))
+        .routes(routes!(dashboard::figures_json))
         .layer(DefaultBodyLimit::max(config.body_limit));
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(uploads).merge(rest)
+    // A sample list can be larger than a submission.
+    let case_files = OpenApiRouter::new()
+        .routes(routes!(management::list_cases, management::import_cases))
+        .layer(DefaultBodyLimit::max(config.upload_limit));
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(uploads).merge(rest).merge(case_files)
 }
 
 /// The whole application: API, OpenAPI document, static web app, and the layers every request

@@ -40,8 +40,8 @@ pub async fn upload_plugin(State(state): State<AppState>, principal: Principal, 
     let runtime = state.app.runtime.clone();
     let (h, bytes) = (hash.clone(), wasm.to_vec());
     tokio::task::spawn_blocking(move || runtime.load(&h, &bytes)).await.map_err(ApiError::internal)??;
-    let created = state.app.store.insert_plugin(&hash, &wasm, &report.capabilities.as_list().join(",")).await?;
-    tracing::info!(plugin = %hash, by = %principal.label, created, "plugin uploaded");
+    let created = state.app.store.insert_plugin(&hash, &wasm, &report.capabilities.as_list().join(","), &principal.actor()).await?;
+    tracing::info!(plugin = %hash, by = %principal.name, created, "plugin uploaded");
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(PluginUploaded { sha256: hash.to_string(), size: wasm.len(), capabilities: report.capabilities.as_list(), report })))
 }

@@ -39,7 +39,7 @@ pub async fn list_studies(State(state): State<AppState>, principal: Principal) -
     security(("bearer" = [])))]
 pub async fn get_study(State(state): State<AppState>, principal: Principal, Path(study): Path<String>) -> Result<Json<StudyDetail>, ApiError> {
     let study = parse_study(&study)?;
-    principal.require_study(&study)?;
+    principal.allow(&study, &Role::MEMBERS)?;
     let detail = state.app.store.study(&study).await?.ok_or_else(|| ApiError::not_found(format!("study {study}")))?;
     Ok(Json(detail))
 }
@@ -83,11 +83,11 @@ pub async fn install_study(
     }
     files.insert("manifest.json".into(), upload.manifest.to_string().into_bytes());
     if let Some(id) = upload.manifest.get("id").and_then(|v| v.as_str()).and_then(|s| StudyId::parse(s).ok()) {
-        principal.require_study(&id)?;
+        principal.allow(&id, &[Role::Designer])?;
     }
-    let (study, forms) = state.app.install(&BundleFiles::new(files)).await?;
+    let (study, forms) = state.app.install(&BundleFiles::new(files), &principal.actor()).await?;
     let status = if forms.iter().any(|f| f.status == crate::store::PublishStatus::Published) { StatusCode::CREATED } else { StatusCode::OK };
-    tracing::info!(%study, by = %principal.label, "study installed");
+    tracing::info!(%study, by = %principal.name, "study installed");
     Ok((status, Json(InstallReport { study, forms })))
 }
 

@@ -33,10 +33,14 @@ pub async fn submit(
     Path((study, form)): Path<(String, String)>,
     JsonBody(request): JsonBody<SubmissionRequest>,
 ) -> Result<(StatusCode, Json<SubmissionReceipt>), ApiError> {
-    principal.require(&[Role::Enumerator])?;
     let (study, form) = parse_form(&study, &form)?;
-    principal.require_study(&study)?;
-    let submitter = Submitter { name: principal.label.clone(), token_id: Some(principal.token_id) };
+    let access = principal.allow(&study, &[Role::Enumerator])?;
+    let submitter = Submitter {
+        name: principal.name.clone(),
+        token_id: Some(principal.token_id),
+        person_id: principal.person.as_ref().map(|p| p.id),
+        team: access.team().map(str::to_string),
+    };
     match state.app.submit(&study, &form, request, &submitter).await? {
         SubmitOutcome::Created(receipt) => {
             tracing::info!(%study, %form, submission = %receipt.id, "submission stored");

@@ -17,6 +17,10 @@ pub struct ExportFilter {
     pub received_before: Option<String>,
     /// The enumerator's label as stored with each response.
     pub enumerator: Option<String>,
+    /// Only this team's responses (a caller limited to a team gets nothing else).
+    pub team: Option<String>,
+    /// Only responses in this review state.
+    pub review: Option<String>,
 }
 
 /// One response as an export reads it: stored JSON kept as text, parsed by the exporter.
@@ -32,6 +36,10 @@ pub struct ExportRow {
     pub scoring_plugin: Option<String>,
     /// `{"score": "plugin hash"}` once re-scored; `None`: every score from `scoring_plugin`.
     pub score_plugins: Option<String>,
+    pub case_key: Option<String>,
+    pub team: Option<String>,
+    pub review: String,
+    pub revision: i64,
 }
 
 fn export_row(r: &impl CampoRow) -> Result<ExportRow, StoreError> {
@@ -45,11 +53,16 @@ fn export_row(r: &impl CampoRow) -> Result<ExportRow, StoreError> {
         logic_plugin: r.opt_text("logic_plugin")?,
         scoring_plugin: r.opt_text("scoring_plugin")?,
         score_plugins: r.opt_text("score_plugins")?,
+        case_key: r.opt_text("case_key")?,
+        team: r.opt_text("team_id")?,
+        review: r.text("review_state")?,
+        revision: r.int("revision")?,
     })
 }
 
 const FILTERS: &str = "study_id = $1 AND form_id = $2 AND ($3 IS NULL OR version = $3) AND ($4 IS NULL OR received_at >= $4)
-     AND ($5 IS NULL OR received_at < $5) AND ($6 IS NULL OR enumerator = $6)";
+     AND ($5 IS NULL OR received_at < $5) AND ($6 IS NULL OR enumerator = $6) AND ($7 IS NULL OR team_id = $7)
+     AND ($8 IS NULL OR review_state = $8)";
 
 /// A re-scoring job, as stored.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -135,8 +148,8 @@ impl Store {
     /// The responses an export includes, in the order they were received, streamed (never held
     /// whole in memory).
     pub fn stream_export_rows<'a>(&'a self, filter: &'a ExportFilter) -> BoxStream<'a, Result<ExportRow, StoreError>> {
-        const SQL: &str = "SELECT id, version, answers, scores, enumerator, received_at, logic_plugin, scoring_plugin, score_plugins
-             FROM submissions WHERE ";
+        const SQL: &str = "SELECT id, version, answers, scores, enumerator, received_at, logic_plugin, scoring_plugin, score_plugins,
+             case_key, team_id, review_state, revision FROM submissions WHERE ";
         let sql = sqlx::AssertSqlSafe(format!("{SQL}{FILTERS} ORDER BY seq"));
         macro_rules! run {
             ($pool:expr) => {
@@ -147,6 +160,8 @@ impl Store {
                     .bind(filter.received_from.as_deref())
                     .bind(filter.received_before.as_deref())
                     .bind(filter.enumerator.as_deref())
+                    .bind(filter.team.as_deref())
+                    .bind(filter.review.as_deref())
                     .fetch($pool)
                     .map(|r| export_row(&r?))
                     .boxed()
@@ -169,6 +184,8 @@ impl Store {
                 .bind(filter.received_from.as_deref())
                 .bind(filter.received_before.as_deref())
                 .bind(filter.enumerator.as_deref())
+                .bind(filter.team.as_deref())
+                .bind(filter.review.as_deref())
                 .fetch_one(pool)
                 .await?)
         })

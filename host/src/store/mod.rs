@@ -15,10 +15,13 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
 };
 
+pub use management::{NewToken, SESSION_ROLE};
 pub use records::*;
 use records::{CampoRow, form_version_record, stored_submission, study_summary, submission_row};
 
-use crate::domain::{FormId, PluginHash, Role, StudyId, now_rfc3339};
+use audit::AppendAudit;
+
+use crate::domain::{FormId, PluginHash, Role, StudyId, TeamId, now_rfc3339};
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +34,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("form {study}/{form} already has a version {version} with different content; publish it under a new version number")]
     VersionConflict { study: String, form: String, version: String },
+    #[error("{0} already exists")]
+    Duplicate(String),
+    #[error("{0} changed while this request was being handled; try again")]
+    Concurrent(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("the SQLite writer stopped")]
@@ -101,7 +108,9 @@ macro_rules! with_pool {
     (@pick read, $w:ident, $r:ident) => { $r };
 }
 
+pub mod audit;
 pub mod export_queries;
+pub mod management;
 
 /// Binds a [`NewSubmission`] to [`INSERT_SUBMISSION`]'s parameters.
 macro_rules! bind_submission {
@@ -121,6 +130,11 @@ macro_rules! bind_submission {
             .bind(&s.received_at)
             .bind(s.logic_plugin.as_ref().map(PluginHash::as_str))
             .bind(s.scoring_plugin.as_ref().map(PluginHash::as_str))
+            .bind(s.person_id)
+            .bind(&s.case_key)
+            .bind(&s.team_id)
+            .bind(&s.started_at)
+            .bind(&s.completed_at)
     }};
 }
 
@@ -129,8 +143,19 @@ mod writer;
 /// Inserts a submission unless one with its id is stored (a retry, or its twin on another
 /// host); the caller compares request hashes.
 const INSERT_SUBMISSION: &str = "INSERT INTO submissions (id, study_id, form_id, version, request_hash, answers, scores,
-     warnings, enumerator, token_id, received_at, logic_plugin, scoring_plugin)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING";
+     warnings, enumerator, token_id, received_at, logic_plugin, scoring_plugin, person_id, case_key, team_id, started_at, completed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (id) DO NOTHING";
+
+/// The audit entry a stored submission gets (in the same transaction).
+fn submission_event(s: &NewSubmission) -> audit::AuditEvent {
+    audit::AuditEvent::new(
+        &audit::Actor { name: s.enumerator.clone(), person_id: s.person_id, token_id: s.token_id },
+        "submission.create",
+        Some(s.study.as_str()),
+        Some(&s.id.to_string()),
+        serde_json::json!({"form": s.form.as_str(), "version": s.version, "case": s.case_key, "request_hash": s.request_hash}),
+    )
+}
 
 /// SQLite's durability. In WAL mode, FULL syncs the WAL at every commit, so an acknowledged
 /// submission survives a power loss, not only a crash of `campo` (NORMAL's promise). With group
@@ -202,7 +227,7 @@ impl Store {
     /// Publishes a study bundle in one transaction: the study, its forms, the plugins and each
     /// form's version. A version already published with the same content is left unchanged;
     /// with different content, the whole install is refused.
-    pub async fn publish(&self, plan: &PublishPlan) -> Result<Vec<PublishOutcome>, StoreError> {
+    pub async fn publish(&self, plan: &PublishPlan, actor: &audit::Actor) -> Result<Vec<PublishOutcome>, StoreError> {
         with_pool!(self, write, |pool| {
             let mut tx = pool.begin().await?;
             let now = now_rfc3339();
@@ -295,6 +320,29 @@ impl Store {
                 };
                 outcomes.push(PublishOutcome { form: form.form.clone(), version: form.version.clone(), status });
             }
+            let published: Vec<String> = outcomes
+                .iter()
+                .filter(|o| o.status == PublishStatus::Published)
+                .map(|o| format!("{}@{}", o.form, o.version))
+                .collect();
+            let plugins: Vec<&str> = plan.plugins.iter().map(|p| p.hash.as_str()).collect();
+            let mut events = vec![audit::AuditEvent::new(
+                actor,
+                "study.install",
+                Some(plan.study.as_str()),
+                Some(plan.study.as_str()),
+                serde_json::json!({"plugins": plugins}),
+            )];
+            if !published.is_empty() {
+                events.push(audit::AuditEvent::new(
+                    actor,
+                    "version.publish",
+                    Some(plan.study.as_str()),
+                    Some(plan.study.as_str()),
+                    serde_json::json!({"versions": published}),
+                ));
+            }
+            tx.append_audit(&events).await?;
             tx.commit().await?;
             Ok(outcomes)
         })
@@ -440,8 +488,9 @@ impl Store {
     }
 
     /// Stores a plugin (content-addressed: storing the same bytes twice changes nothing).
-    pub async fn insert_plugin(&self, hash: &PluginHash, wasm: &[u8], capabilities: &str) -> Result<bool, StoreError> {
+    pub async fn insert_plugin(&self, hash: &PluginHash, wasm: &[u8], capabilities: &str, actor: &audit::Actor) -> Result<bool, StoreError> {
         with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
             let done = sqlx::query(
                 "INSERT INTO plugins (hash, wasm, size, capabilities, uploaded_at) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (hash) DO NOTHING",
@@ -451,8 +500,19 @@ impl Store {
             .bind(wasm.len() as i64)
             .bind(capabilities)
             .bind(now_rfc3339())
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            if done.rows_affected() == 1 {
+                tx.append_audit(&[audit::AuditEvent::new(
+                    actor,
+                    "plugin.upload",
+                    None,
+                    Some(hash.as_str()),
+                    serde_json::json!({"size": wasm.len(), "capabilities": capabilities}),
+                )])
+                .await?;
+            }
+            tx.commit().await?;
             Ok(done.rows_affected() == 1)
         })
     }
@@ -482,37 +542,90 @@ impl Store {
 
     // ---- tokens -------------------------------------------------------------------------
 
-    /// Stores a token's hash; returns its id.
-    pub async fn insert_token(&self, hash: &str, role: Role, study: Option<&StudyId>, label: &str) -> Result<i64, StoreError> {
+    /// Stores a token's hash; returns its id. `role: None` makes a sign-in session.
+    pub async fn insert_token(&self, token: &NewToken<'_>, actor: &audit::Actor) -> Result<i64, StoreError> {
         with_pool!(self, write, |pool| {
-            Ok(sqlx::query_scalar(
-                "INSERT INTO tokens (hash, role, study_id, label, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO tokens (hash, role, study_id, team_id, label, person_id, expires_at, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
-            .bind(hash)
-            .bind(role.as_str())
-            .bind(study.map(StudyId::as_str))
-            .bind(label)
+            .bind(token.hash)
+            .bind(token.role.map(Role::as_str).unwrap_or(SESSION_ROLE))
+            .bind(token.study.map(StudyId::as_str))
+            .bind(token.team.map(TeamId::as_str))
+            .bind(token.label)
+            .bind(token.person_id)
+            .bind(token.expires_at)
             .bind(now_rfc3339())
-            .fetch_one(pool)
-            .await?)
+            .fetch_one(&mut *tx)
+            .await?;
+            // Sessions are sign-ins, logged as such by the caller; API tokens are changes.
+            if token.role.is_some() {
+                tx.append_audit(&[audit::AuditEvent::new(
+                    actor,
+                    "token.create",
+                    token.study.map(StudyId::as_str),
+                    Some(&id.to_string()),
+                    serde_json::json!({"role": token.role.map(Role::as_str), "team": token.team.map(TeamId::as_str),
+                        "label": token.label, "person_id": token.person_id, "expires_at": token.expires_at}),
+                )])
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(id)
         })
     }
 
-    /// The live (not revoked) token with this hash.
+    /// Revokes a token; `false` when there is no live token with this id.
+    pub async fn revoke_token(&self, id: i64, actor: &audit::Actor) -> Result<bool, StoreError> {
+        with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now_rfc3339())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 1 {
+                tx.append_audit(&[audit::AuditEvent::new(actor, "token.revoke", None, Some(&id.to_string()), serde_json::json!({}))]).await?;
+            }
+            tx.commit().await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// The live token with this hash: not revoked, not expired, and its person (if any) active.
     pub async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
         with_pool!(self, read, |pool| {
-            let row = sqlx::query("SELECT id, role, study_id, label FROM tokens WHERE hash = $1 AND revoked_at IS NULL")
-                .bind(hash)
-                .fetch_optional(pool)
-                .await?;
+            let row = sqlx::query(
+                "SELECT t.id, t.role, t.study_id, t.team_id, t.label, t.person_id, p.username, p.is_admin
+                 FROM tokens t LEFT JOIN people p ON p.id = t.person_id
+                 WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
+                 AND (t.person_id IS NULL OR p.deactivated_at IS NULL)",
+            )
+            .bind(hash)
+            .bind(now_rfc3339())
+            .fetch_optional(pool)
+            .await?;
             row.map(|r| {
                 let role = r.text("role")?;
                 let study = r.opt_text("study_id")?;
+                let team = r.opt_text("team_id")?;
+                let person = match r.opt_int("person_id")? {
+                    Some(id) => Some(PersonRef { id, username: r.text("username")?, is_admin: r.int("is_admin")? != 0 }),
+                    None => None,
+                };
                 Ok(TokenRecord {
                     id: r.int("id")?,
-                    role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("token role {role:?}")))?,
+                    role: if role == SESSION_ROLE {
+                        None
+                    } else {
+                        Some(Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("token role {role:?}")))?)
+                    },
                     study: study.map(|s| StudyId::parse(&s)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    team: team.map(|s| TeamId::parse(&s)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     label: r.text("label")?,
+                    person,
                 })
             })
             .transpose()
@@ -537,7 +650,15 @@ impl Store {
     pub async fn insert_submission(&self, s: &NewSubmission) -> Result<InsertOutcome, StoreError> {
         let inserted = match &self.pool {
             Pool::Sqlite { .. } => self.writer.as_ref().ok_or(StoreError::WriterGone)?.insert(s).await?,
-            Pool::Postgres(pg) => bind_submission!(sqlx::query(INSERT_SUBMISSION), s).execute(pg).await?.rows_affected() == 1,
+            Pool::Postgres(pg) => {
+                let mut tx = pg.begin().await?;
+                let inserted = bind_submission!(sqlx::query(INSERT_SUBMISSION), s).execute(&mut *tx).await?.rows_affected() == 1;
+                if inserted {
+                    tx.append_audit(&[submission_event(s)]).await?;
+                }
+                tx.commit().await?;
+                inserted
+            }
         };
         if inserted {
             return Ok(InsertOutcome::Inserted);

@@ -6,7 +6,7 @@ use sqlx::{Row, postgres::PgRow, sqlite::SqliteRow};
 use utoipa::ToSchema;
 
 use super::StoreError;
-use crate::domain::{FormId, PluginHash, Role, StudyId, Text, VersionName};
+use crate::domain::{FormId, PluginHash, Role, StudyId, TeamId, Text, VersionName};
 
 /// Reads columns the same way from a SQLite or a PostgreSQL row.
 pub(crate) trait CampoRow {
@@ -196,9 +196,20 @@ pub struct PluginSummary {
 #[derive(Debug, Clone)]
 pub struct TokenRecord {
     pub id: i64,
-    pub role: Role,
+    /// `None` for a sign-in session: it carries its person's memberships instead.
+    pub role: Option<Role>,
     pub study: Option<StudyId>,
+    pub team: Option<TeamId>,
     pub label: String,
+    pub person: Option<PersonRef>,
+}
+
+/// The person behind a token, as a request sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRef {
+    pub id: i64,
+    pub username: String,
+    pub is_admin: bool,
 }
 
 /// A submission to store.
@@ -217,6 +228,14 @@ pub struct NewSubmission {
     pub received_at: String,
     pub logic_plugin: Option<PluginHash>,
     pub scoring_plugin: Option<PluginHash>,
+    pub person_id: Option<i64>,
+    /// The case the response is for, when it names one.
+    pub case_key: Option<String>,
+    /// The case's team, else the submitter's.
+    pub team_id: Option<String>,
+    /// When the enumerator opened and finished the form (as their device reports it).
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
 }
 
 /// A submission already stored, as far as idempotent retries need it.

@@ -11,7 +11,7 @@
 use sqlx::{Connection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{NewSubmission, PluginHash, StoreError};
+use super::{NewSubmission, PluginHash, StoreError, audit::AppendAudit};
 
 /// The most rows one transaction commits; bounds a batch's latency and the queue it drains.
 const MAX_BATCH: usize = 256;
@@ -83,10 +83,16 @@ async fn insert_all(pool: &SqlitePool, jobs: &[Job]) -> Result<Vec<bool>, sqlx::
     // host) makes this wait in the busy handler instead of failing the batch mid-way.
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let mut inserted = Vec::with_capacity(jobs.len());
+    let mut events = Vec::with_capacity(jobs.len());
     for job in jobs {
         let done = bind_submission!(sqlx::query(super::INSERT_SUBMISSION), &job.submission).execute(&mut *tx).await?;
         inserted.push(done.rows_affected() == 1);
+        if done.rows_affected() == 1 {
+            events.push(super::submission_event(&job.submission));
+        }
     }
+    // The batch's audit entries commit with its rows: one read of the chain's head per batch.
+    tx.append_audit(&events).await?;
     tx.commit().await?;
     Ok(inserted)
 }

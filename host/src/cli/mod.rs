@@ -1,5 +1,7 @@
 //! The `campo` command line. Each subcommand parses its arguments and calls into the library.
 
+mod manage;
+
 use std::{io::Write, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::{Context, bail};
@@ -8,12 +10,15 @@ use clap::{Args, Parser, Subcommand};
 use crate::{
     app::App,
     bundle::BundleFiles,
-    domain::{Role, StudyId},
+    domain::StudyId,
     r#gen,
     http::{self, AppState, ServeConfig},
     runtime::Runtime,
     seeds,
-    store::{PublishStatus, Store},
+    store::{
+        PublishStatus, Store,
+        audit::{Actor, AuditEvent},
+    },
 };
 
 #[derive(Parser)]
@@ -24,10 +29,10 @@ pub struct Cli {
 }
 
 #[derive(Args, Clone)]
-struct Db {
+pub struct Db {
     /// Database URL: sqlite://FILE (created when missing) or postgres://…
     #[arg(long, env = "CAMPO_DB", default_value = "sqlite://campo.db")]
-    db: String,
+    pub db: String,
 }
 
 #[derive(Subcommand)]
@@ -63,6 +68,26 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// People: accounts, memberships, deactivation.
+    User {
+        #[command(subcommand)]
+        command: manage::UserCommand,
+    },
+    /// A study's teams (territories).
+    Team {
+        #[command(subcommand)]
+        command: manage::TeamCommand,
+    },
+    /// A study's sample list.
+    Cases {
+        #[command(subcommand)]
+        command: manage::CasesCommand,
+    },
+    /// The hash-chained audit log.
+    Audit {
+        #[command(subcommand)]
+        command: manage::AuditCommand,
     },
     /// Exports a form's responses: a CSV, or a ZIP of CSV tables when the form has repeat groups.
     Export(ExportArgs),
@@ -131,6 +156,12 @@ struct ExportArgs {
     /// Only this enumerator's responses.
     #[arg(long)]
     enumerator: Option<String>,
+    /// Only this team's responses.
+    #[arg(long)]
+    team: Option<String>,
+    /// Only responses in this review state (received, approved, has_issues, rejected).
+    #[arg(long)]
+    review: Option<String>,
     /// Headers and values as labels in this language (es or en) instead of codes.
     #[arg(long)]
     labels: Option<String>,
@@ -194,9 +225,21 @@ enum TokenCommand {
         /// Limits the token to one study.
         #[arg(long)]
         study: Option<String>,
+        /// Limits the token to one team of that study.
+        #[arg(long)]
+        team: Option<String>,
+        /// The person the token belongs to (a username); their deactivation stops it.
+        #[arg(long)]
+        user: Option<String>,
         /// A name to show for what this token does (e.g. the enumerator's name).
         #[arg(long)]
         label: Option<String>,
+    },
+    /// Revokes a token (by the id printed at creation); takes effect on its next request.
+    Revoke {
+        id: i64,
+        #[command(flatten)]
+        db: Db,
     },
 }
 
@@ -253,7 +296,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Seed { db } => {
             let app = open(&db).await?;
             for (name, files) in seeds::bundles() {
-                let (study, outcomes) = app.install(&files).await.with_context(|| format!("installing seed study {name}"))?;
+                let (study, outcomes) = app.install(&files, &Actor::cli()).await.with_context(|| format!("installing seed study {name}"))?;
                 report_install(&study, &outcomes);
             }
             app.store.close().await;
@@ -262,28 +305,19 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Study { command: StudyCommand::Install { dir, db } } => {
             let app = open(&db).await?;
             let files = BundleFiles::from_dir(&dir)?;
-            let (study, outcomes) = app.install(&files).await?;
+            let (study, outcomes) = app.install(&files, &Actor::cli()).await?;
             report_install(&study, &outcomes);
             app.store.close().await;
             Ok(())
         }
-        Command::Token { command: TokenCommand::Create { db, role, study, label } } => {
-            let Some(role) = Role::parse(&role) else {
-                bail!("unknown role {role:?}; use one of admin, designer, enumerator, analyst, supervisor");
-            };
-            let study = study.map(|s| StudyId::parse(&s)).transpose()?;
-            let store = Store::connect(&db.db).await?;
-            if let Some(s) = &study {
-                if store.study(s).await?.is_none() {
-                    bail!("no study {s} is installed");
-                }
-            }
-            let (id, token) = http::create_token(&store, role, study.as_ref(), label.as_deref()).await?;
-            store.close().await;
-            eprintln!("token {id} created for role {role}{}; it is shown only now:", study.map(|s| format!(" in study {s}")).unwrap_or_default());
-            println!("{token}");
-            Ok(())
+        Command::Token { command: TokenCommand::Create { db, role, study, team, user, label } } => {
+            manage::create_api_token(&db, &role, study, team, user, label).await
         }
+        Command::Token { command: TokenCommand::Revoke { id, db } } => manage::revoke_token(&db, id).await,
+        Command::User { command } => manage::user(command).await,
+        Command::Team { command } => manage::team(command).await,
+        Command::Cases { command } => manage::cases(command).await,
+        Command::Audit { command } => manage::audit(command).await,
         Command::Export(args) => {
             let app = open(&args.db).await?;
             let result = run_export(&app, args).await;
@@ -358,7 +392,14 @@ async fn run_export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
         Some("html") => Some(CodebookFormat::Html),
         Some(other) => bail!("--codebook {other:?}: use csv or html"),
     };
+    let review = args
+        .review
+        .as_deref()
+        .map(|r| crate::domain::ReviewState::parse(r).with_context(|| format!("--review {r:?}: use received, approved, has_issues or rejected")))
+        .transpose()?;
     let options = ExportOptions {
+        team: args.team,
+        review,
         version: args.version,
         from: args.from,
         to: args.to,
@@ -370,5 +411,15 @@ async fn run_export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
         format,
         store_uncompressed: args.no_compress,
     };
+    app.store
+        .audit(&[AuditEvent::new(
+            &Actor::cli(),
+            "export.csv",
+            Some(&args.study),
+            Some(&args.form),
+            serde_json::json!({"version": options.version, "from": options.from, "to": options.to, "enumerator": options.enumerator,
+                "team": options.team, "review": options.review.map(|r| r.as_str()), "codebook": args.codebook}),
+        )])
+        .await?;
     crate::export::cli::export(app, &args.study, &args.form, options, args.out, codebook).await
 }

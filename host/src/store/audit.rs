@@ -1,0 +1,284 @@
+//! The audit log: append-only and hash-chained.
+//!
+//! Every change and every export appends an entry in the same transaction as the change itself,
+//! so the log and the data cannot disagree. Each entry's `hash` covers its fields and the hash
+//! of the entry before it; `seq` runs from 1 without gaps. Editing an entry breaks its hash,
+//! deleting one breaks the sequence, and re-forging the rest would need every later hash
+//! recomputed: [`Store::verify_audit`] finds the first broken entry.
+//!
+//! Appends are serialised: SQLite has one writer, and on PostgreSQL the appender takes a
+//! transaction-scoped advisory lock before reading the chain's head.
+
+use futures::StreamExt;
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use super::{Pool, Store, StoreError, records::CampoRow};
+use crate::domain::{now_rfc3339, sha256_hex};
+
+/// The `prev_hash` of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The PostgreSQL advisory-lock key that serialises appends across hosts.
+const PG_AUDIT_LOCK: i64 = 0x0ca3_90a0_d17;
+
+/// Who did something: a person (by username), through a token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Actor {
+    pub name: String,
+    pub person_id: Option<i64>,
+    pub token_id: Option<i64>,
+}
+
+impl Actor {
+    /// The command line, run by whoever has the database.
+    pub fn cli() -> Actor {
+        let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+        Actor { name: format!("cli:{user}"), person_id: None, token_id: None }
+    }
+}
+
+/// Something that happened, before it is sealed into the chain.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub actor: Actor,
+    /// What happened, `noun.verb`: `submission.create`, `submission.review`, `export.csv`…
+    pub action: &'static str,
+    pub study: Option<String>,
+    /// What it happened to (a submission id, a form, a username).
+    pub target: Option<String>,
+    pub details: Value,
+}
+
+impl AuditEvent {
+    pub fn new(actor: &Actor, action: &'static str, study: Option<&str>, target: Option<&str>, details: Value) -> AuditEvent {
+        AuditEvent {
+            actor: actor.clone(),
+            action,
+            study: study.map(str::to_string),
+            target: target.map(str::to_string),
+            details,
+        }
+    }
+}
+
+/// An entry as stored.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub person_id: Option<i64>,
+    pub token_id: Option<i64>,
+    pub action: String,
+    pub study: Option<String>,
+    pub target: Option<String>,
+    /// JSON text, exactly as hashed.
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditEntry {
+    /// The hash this entry must carry: sha256 over its fields and `prev_hash`, as a JSON array
+    /// (unambiguous: no field can run into the next).
+    pub fn expected_hash(&self) -> String {
+        let fields = json!([
+            self.seq,
+            self.at,
+            self.actor,
+            self.person_id,
+            self.token_id,
+            self.action,
+            self.study,
+            self.target,
+            self.details,
+            self.prev_hash
+        ]);
+        sha256_hex(fields.to_string().as_bytes())
+    }
+}
+
+fn audit_entry(r: &impl CampoRow) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        seq: r.int("seq")?,
+        at: r.text("at")?,
+        actor: r.text("actor")?,
+        person_id: r.opt_int("person_id")?,
+        token_id: r.opt_int("token_id")?,
+        action: r.text("action")?,
+        study: r.opt_text("study_id")?,
+        target: r.opt_text("target")?,
+        details: r.text("details")?,
+        prev_hash: r.text("prev_hash")?,
+        hash: r.text("hash")?,
+    })
+}
+
+const COLUMNS: &str = "seq, at, actor, person_id, token_id, action, study_id, target, details, prev_hash, hash";
+
+/// Appends events to the chain inside the caller's transaction.
+pub(crate) trait AppendAudit {
+    async fn append_audit(&mut self, events: &[AuditEvent]) -> Result<(), sqlx::Error>;
+}
+
+macro_rules! append_audit_impl {
+    ($conn:ty, $lock:expr) => {
+        impl AppendAudit for $conn {
+            async fn append_audit(&mut self, events: &[AuditEvent]) -> Result<(), sqlx::Error> {
+                if events.is_empty() {
+                    return Ok(());
+                }
+                if let Some(lock) = $lock {
+                    sqlx::query(lock).bind(PG_AUDIT_LOCK).execute(&mut *self).await?;
+                }
+                let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                    .fetch_optional(&mut *self)
+                    .await?;
+                let (mut seq, mut prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
+                let at = now_rfc3339();
+                for event in events {
+                    seq += 1;
+                    let mut entry = AuditEntry {
+                        seq,
+                        at: at.clone(),
+                        actor: event.actor.name.clone(),
+                        person_id: event.actor.person_id,
+                        token_id: event.actor.token_id,
+                        action: event.action.to_string(),
+                        study: event.study.clone(),
+                        target: event.target.clone(),
+                        details: event.details.to_string(),
+                        prev_hash,
+                        hash: String::new(),
+                    };
+                    entry.hash = entry.expected_hash();
+                    sqlx::query(
+                        "INSERT INTO audit_log (seq, at, actor, person_id, token_id, action, study_id, target, details, prev_hash, hash)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(entry.seq)
+                    .bind(&entry.at)
+                    .bind(&entry.actor)
+                    .bind(entry.person_id)
+                    .bind(entry.token_id)
+                    .bind(&entry.action)
+                    .bind(&entry.study)
+                    .bind(&entry.target)
+                    .bind(&entry.details)
+                    .bind(&entry.prev_hash)
+                    .bind(&entry.hash)
+                    .execute(&mut *self)
+                    .await?;
+                    prev_hash = entry.hash;
+                }
+                Ok(())
+            }
+        }
+    };
+}
+append_audit_impl!(sqlx::SqliteConnection, None::<&'static str>);
+append_audit_impl!(sqlx::PgConnection, Some("SELECT pg_advisory_xact_lock($1)"));
+
+/// Where the chain first breaks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuditBreak {
+    #[error("entry {found} follows entry {previous}: entries {expected}..{found} are missing")]
+    Gap { previous: i64, expected: i64, found: i64 },
+    #[error("entry {seq} does not carry the hash of entry {previous} (edited, or an entry was removed)")]
+    Link { seq: i64, previous: i64 },
+    #[error("entry {seq} was altered: its fields no longer match its hash")]
+    Altered { seq: i64 },
+}
+
+/// What [`Store::verify_audit`] found.
+#[derive(Debug, Clone)]
+pub struct AuditReport {
+    pub entries: i64,
+    pub head: Option<String>,
+    pub broken: Option<AuditBreak>,
+}
+
+/// One page of the log.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_after: Option<i64>,
+}
+
+impl Store {
+    /// Appends events in a transaction of their own (changes that have no other write).
+    pub async fn audit(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            tx.append_audit(events).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Walks the whole chain from the first entry.
+    pub async fn verify_audit(&self) -> Result<AuditReport, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq"));
+        let mut report = AuditReport { entries: 0, head: None, broken: None };
+        let (mut previous, mut prev_hash) = (0i64, GENESIS.to_string());
+        macro_rules! walk {
+            ($pool:expr) => {{
+                let mut rows = sqlx::query(sql).fetch($pool);
+                while let Some(row) = rows.next().await {
+                    let entry = audit_entry(&row?)?;
+                    report.entries += 1;
+                    let broken = if entry.seq != previous + 1 {
+                        Some(AuditBreak::Gap { previous, expected: previous + 1, found: entry.seq })
+                    } else if entry.prev_hash != prev_hash {
+                        Some(AuditBreak::Link { seq: entry.seq, previous })
+                    } else if entry.hash != entry.expected_hash() {
+                        Some(AuditBreak::Altered { seq: entry.seq })
+                    } else {
+                        None
+                    };
+                    if broken.is_some() {
+                        report.broken = broken;
+                        break;
+                    }
+                    previous = entry.seq;
+                    prev_hash = entry.hash;
+                }
+            }};
+        }
+        match &self.pool {
+            Pool::Sqlite { read, .. } => walk!(read),
+            Pool::Postgres(pg) => walk!(pg),
+        }
+        report.head = (previous > 0).then_some(prev_hash);
+        Ok(report)
+    }
+
+    /// A page of the log, oldest first, after entry `after`; only `study`'s entries when given.
+    pub async fn audit_page(&self, study: Option<&str>, after: i64, limit: i64) -> Result<AuditPage, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE seq > $1 AND ($2 IS NULL OR study_id = $2) ORDER BY seq LIMIT $3"
+        ));
+        let entries = with_pool!(self, read, |pool| {
+            sqlx::query(sql)
+                .bind(after)
+                .bind(study)
+                .bind(limit + 1)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(audit_entry)
+                .collect::<Result<Vec<_>, StoreError>>()
+        })?;
+        let mut entries = entries;
+        let next_after = if entries.len() as i64 > limit {
+            entries.truncate(limit as usize);
+            entries.last().map(|e| e.seq)
+        } else {
+            None
+        };
+        Ok(AuditPage { entries, next_after })
+    }
+}
