@@ -13,10 +13,10 @@ use zip::{CompressionMethod, ZipWriter, write::SimpleFileOptions};
 
 use super::{
     ExportError, ExportOptions,
-    columns::ExportPlan,
+    columns::{ExportPlan, Lang},
     flatten::{Flattener, RepeatSink, RowCells},
 };
-use crate::store::export_queries::ExportRow;
+use crate::{domain::ReviewState, store::export_queries::ExportRow};
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -180,7 +180,13 @@ fn fill_main(flattener: &mut Flattener<'_>, row: &ExportRow, spills: &mut dyn Re
         main[6].insert(0, b'\'');
     }
     main[7].extend_from_slice(row.team.as_deref().unwrap_or("").as_bytes());
-    main[8].extend_from_slice(row.review.as_bytes());
+    // Codes by default; with labels, the state's name in the export's language.
+    let review = match (plan.lang, ReviewState::parse(&row.review)) {
+        (Some(Lang::Es), Some(state)) => state.label().es,
+        (Some(Lang::En), Some(state)) => state.label().en,
+        _ => row.review.clone(),
+    };
+    main[8].extend_from_slice(review.as_bytes());
     main[9].extend_from_slice(row.revision.to_string().as_bytes());
     if let Some(key) = plan.main_key {
         main[key].extend_from_slice(row.id.as_bytes());
