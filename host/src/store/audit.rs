@@ -184,7 +184,7 @@ append_audit_impl!(sqlx::PgConnection, Some("SELECT pg_advisory_xact_lock($1)"))
 /// Where the chain first breaks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuditBreak {
-    #[error("entry {found} follows entry {previous}: entries {expected}..{found} are missing")]
+    #[error("entry {found} follows entry {previous}: entries {expected} to {} are missing", found - 1)]
     Gap { previous: i64, expected: i64, found: i64 },
     #[error("entry {seq} does not carry the hash of entry {previous} (edited, or an entry was removed)")]
     Link { seq: i64, previous: i64 },
