@@ -101,4 +101,10 @@ fn two_hosts_share_one_store(backend: Backend) {
     for body in &bodies {
         assert!(ids.contains(&body["id"].as_str().unwrap().to_string()));
     }
+
+    // Both hosts appended to one audit chain at once: one entry per stored submission, and the
+    // chain is intact (appends are serialised across hosts).
+    assert_eq!(a.db.count("SELECT COUNT(*) FROM audit_log WHERE action = 'submission.create'"), total);
+    let (ok, out, err) = common::campo(&["audit", "verify", "--db", &a.db.url]);
+    assert!(ok, "the audit chain broke under two hosts: {out}{err}");
 }
