@@ -261,6 +261,11 @@ fn the_openapi_document_describes_every_route_the_router_serves(backend: Backend
                 assert_eq!(status, 200);
                 continue;
             }
+            // Signing in needs no token: an empty body is a 400.
+            if path == "/api/v1/session" && method == "post" {
+                assert_eq!(status, 400);
+                continue;
+            }
             assert_eq!(status, 401, "{method} {path} answered {status}");
             assert!(operation["responses"]["401"].is_object(), "{method} {path} documents its 401");
         }
