@@ -261,7 +261,7 @@ fn corrections_are_kept_as_revisions_and_the_export_shows_the_last(backend: Back
     assert_eq!(column(&rows, "review")[at(&first)], "received");
     assert_eq!(column(&rows, "review")[at(&second)], "approved");
     let approved = export(&app, &analyst, "&review=approved");
-    assert_eq!(column(&approved, "submission_id"), [second.clone()]);
+    assert_eq!(column(&approved, "submission_id"), [second]);
     let bad = app.get(&format!("/api/v1/studies/{STUDY}/forms/proyecto/export.csv?review=done"), Some(&analyst));
     assert_eq!(bad.status, 400);
 
@@ -293,7 +293,7 @@ fn teams_limit_what_a_supervisor_sees_and_cases_carry_their_team(backend: Backen
 
     let jalisco_supervisor = token(&app, "supervisor", &["--team", "jalisco"]);
     let rows = export(&app, &jalisco_supervisor, "");
-    assert_eq!(column(&rows, "submission_id"), [jal.clone()], "only the team's responses");
+    assert_eq!(column(&rows, "submission_id"), [jal.as_str()], "only the team's responses");
     assert_eq!(column(&rows, "team"), ["jalisco"]);
     assert_eq!(column(&rows, "case"), ["JAL-001"]);
     assert_eq!(review(&app, &jalisco_supervisor, &zac, json!({"state": "approved"})).status, 403);

@@ -136,14 +136,14 @@ pub fn parse(
                 }
             },
         };
-        if let Some(own) = only_team {
-            if team.as_ref() != Some(own) {
-                problems.push(problem(
-                    row,
-                    Text::new(format!("Solo puede importar casos del equipo {own}"), format!("You can only import cases of team {own}")),
-                ));
-                continue;
-            }
+        if let Some(own) = only_team
+            && team.as_ref() != Some(own)
+        {
+            problems.push(problem(
+                row,
+                Text::new(format!("Solo puede importar casos del equipo {own}"), format!("You can only import cases of team {own}")),
+            ));
+            continue;
         }
         let assignee = match cell(enum_col) {
             None => None,

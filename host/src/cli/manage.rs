@@ -155,10 +155,10 @@ pub async fn user(command: UserCommand) -> anyhow::Result<()> {
             let team = team.map(|t| TeamId::parse(&t)).transpose()?;
             let store = Store::connect(&db.db).await?;
             study_exists(&store, &study).await?;
-            if let Some(t) = &team {
-                if !store.teams(&study).await?.iter().any(|known| &known.id == t) {
-                    bail!("study {study} has no team {t}; add it with `campo team add {study} {t} --name …`");
-                }
+            if let Some(t) = &team
+                && !store.teams(&study).await?.iter().any(|known| &known.id == t)
+            {
+                bail!("study {study} has no team {t}; add it with `campo team add {study} {t} --name …`");
             }
             let person = store.person_id(&username).await?.with_context(|| format!("no person {username:?}"))?;
             store.grant(person, &Membership { study: study.clone(), role, team }, &actor()).await?;

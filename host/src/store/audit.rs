@@ -21,7 +21,7 @@ use crate::domain::{now_rfc3339, sha256_hex};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The PostgreSQL advisory-lock key that serialises appends across hosts.
-const PG_AUDIT_LOCK: i64 = 0x0ca3_90a0_d17;
+const PG_AUDIT_LOCK: i64 = 0x00ca_390a_0d17;
 
 /// Who did something: a person (by username), through a token.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
