@@ -69,6 +69,8 @@ fn the_cli_rescores_in_batches_and_resumes_after_an_interruption() {
     assert_eq!(rescored(&app, &hash), 25);
     assert_eq!(app.db.rows("SELECT state, done, failed FROM rescore_jobs"), vec![vec!["done", "25", "0"]]);
     assert_eq!(app.db.count("SELECT COUNT(*) FROM rescore_jobs"), 1);
+    // Starting and resuming are in the audit log.
+    assert_eq!(app.db.count("SELECT COUNT(*) FROM audit_log WHERE action = 'rescore.start'"), 2);
 
     // The scores are back, each with the plugin that produced it; the export says which.
     let scores: Value = serde_json::from_str(&app.db.rows("SELECT scores FROM submissions LIMIT 1")[0][0]).unwrap();

@@ -102,7 +102,7 @@ pub async fn rescore(app: &App, study: &str, form: &str, plugin: &str, version: 
     let study = StudyId::parse(study)?;
     let form = FormId::parse(form)?;
     let plugin = PluginHash::parse(plugin.strip_prefix("sha256:").unwrap_or(plugin))?;
-    let started = rescore::start(app, &study, &form, version, &plugin, "cli").await?;
+    let started = rescore::start(app, &study, &form, version, &plugin, &crate::store::audit::Actor::cli()).await?;
     let job = started.job;
     if started.resumed {
         eprintln!("resuming re-scoring job {} at {}/{} responses", job.id, job.done + job.failed, job.total);

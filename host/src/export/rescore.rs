@@ -19,6 +19,7 @@ use crate::{
     runtime::{Entry, PluginError},
     store::{
         StoreError,
+        audit::{Actor, AuditEvent},
         export_queries::{BatchProgress, RescoreInput, RescoreJob, RescoreUpdate},
     },
 };
@@ -45,7 +46,7 @@ pub struct Started {
 }
 
 /// Opens (or resumes) the job re-scoring `form` with `plugin`; checks the plugin loads.
-pub async fn start(app: &App, study: &StudyId, form: &FormId, version: Option<&str>, plugin: &PluginHash, by: &str) -> Result<Started, RescoreError> {
+pub async fn start(app: &App, study: &StudyId, form: &FormId, version: Option<&str>, plugin: &PluginHash, by: &Actor) -> Result<Started, RescoreError> {
     if !app.store.form_exists(study, form).await? {
         return Err(RescoreError::UnknownForm(format!("{study}/{form}")));
     }
@@ -53,7 +54,17 @@ pub async fn start(app: &App, study: &StudyId, form: &FormId, version: Option<&s
         return Err(RescoreError::UnknownPlugin(plugin.to_string()));
     }
     app.ensure_loaded(plugin).await.map_err(|e| incompatible(plugin, e))?;
-    let (job, resumed) = app.store.open_rescore_job(study, form, version, plugin, by).await?;
+    let (job, resumed) = app.store.open_rescore_job(study, form, version, plugin, &by.name).await?;
+    // Re-scoring changes stored scores: the audit log says who started (or resumed) it.
+    app.store
+        .audit(&[AuditEvent::new(
+            by,
+            "rescore.start",
+            Some(study.as_str()),
+            Some(form.as_str()),
+            serde_json::json!({"job": job.id, "plugin": plugin.as_str(), "version": version, "resumed": resumed, "total": job.total}),
+        )])
+        .await?;
     Ok(Started { job, resumed })
 }
 

@@ -253,7 +253,7 @@ pub async fn start_rescore(
     principal.allow(&study, &[Role::Designer])?;
     let plugin = PluginHash::parse(request.plugin.strip_prefix("sha256:").unwrap_or(&request.plugin))
         .map_err(|_| ApiError::bad_request("invalid_option", format!("plugin {:?} is not a sha256", request.plugin)))?;
-    let started = rescore::start(&state.app, &study, &form, request.version.as_deref(), &plugin, &principal.name).await?;
+    let started = rescore::start(&state.app, &study, &form, request.version.as_deref(), &plugin, &principal.actor()).await?;
     let job = started.job.clone();
     tracing::info!(%study, %form, plugin = %plugin.short(), job = job.id, resumed = started.resumed, by = %principal.name, "re-scoring started");
     let app = Arc::clone(&state.app);
