@@ -35,3 +35,8 @@ fn browser_plugin_loader_matches_the_server() {
 fn enumerator_app_in_chromium() {
     node_test(&["browser/enumerator-app.test.js", "browser/offline.test.js"]);
 }
+
+#[test]
+fn study_management_in_chromium() {
+    node_test(&["browser/management.test.js"]);
+}

@@ -1,6 +1,7 @@
-/* Campo's enumerator app: sign in with a token, the enumerator's studies and forms, responses
- * kept in IndexedDB (drafts, the outbox, what was sent or refused), and an outbox that syncs with
- * retries and backoff. Works offline after one online visit (sw.js). */
+/* Campo's enumerator app: sign in with a username and password or a token, the enumerator's
+ * studies, forms, assigned cases and responses sent back for correction, responses kept in
+ * IndexedDB (drafts, the outbox, what was sent or refused), and an outbox that syncs with retries
+ * and backoff. Works offline after one online visit (sw.js). */
 (function (Campo) {
   'use strict';
   const { FormSession, PageView, h, segments } = Campo.form;
@@ -25,6 +26,10 @@
       logic_failed: 'No se pudo evaluar la lógica del formulario:', not_available: 'Este formulario no está disponible sin conexión todavía.',
       sign_again: 'Su token ya no es válido: ingrese de nuevo para enviar.', sent_scores: 'Puntajes', no_forms: 'Sin formularios.',
       started: 'iniciada', loading: 'Cargando…', go_to: 'Ir a la pregunta', conflict: 'El servidor ya tiene otra respuesta con este identificador.',
+      user: 'Usuario', password: 'Contraseña', or_token: 'O bien, con un token:', bad_password: 'Usuario o contraseña incorrectos.',
+      too_many: (s) => `Demasiados intentos fallidos: espere ${s} s y vuelva a intentar.`, signed_in_as: (u) => `Sesión de ${u}`,
+      my_cases: 'Mis casos', no_cases: 'No tiene casos asignados.', team: 'equipo', case: 'Caso', done: 'Hecho', start: 'Iniciar',
+      returned_title: 'Devueltas para corregir', supervisor_comment: 'Comentario de la supervisión:', correct: 'Corregir', correction: 'corrección',
     },
     en: {
       switch_lang: 'Español', signin_title: 'Sign in', token: 'Enumerator token',
@@ -44,11 +49,17 @@
       logic_failed: 'The form logic could not be evaluated:', not_available: 'This form is not available offline yet.',
       sign_again: 'Your token is no longer valid: sign in again to send.', sent_scores: 'Scores', no_forms: 'No forms.',
       started: 'started', loading: 'Loading…', go_to: 'Go to the question', conflict: 'The server already holds another response with this id.',
+      user: 'Username', password: 'Password', or_token: 'Or with a token:', bad_password: 'Wrong username or password.',
+      too_many: (s) => `Too many failed attempts: wait ${s} s and try again.`, signed_in_as: (u) => `Signed in as ${u}`,
+      my_cases: 'My cases', no_cases: 'You have no cases assigned.', team: 'team', case: 'Case', done: 'Done', start: 'Start',
+      returned_title: 'Returned for correction', supervisor_comment: "Supervisor's comment:", correct: 'Correct', correction: 'correction',
     },
   };
 
   const state = {
     token: localStorage.getItem('campo.token'),
+    // A password sign-in: { user, expires_at }; null for a token given by the coordinators.
+    session: JSON.parse(localStorage.getItem('campo.session') || 'null'),
     lang: localStorage.getItem('campo.lang') || 'es',
     notice: null,
     authProblem: false,
@@ -145,6 +156,10 @@
     return Promise.all(studies.map((s) => get(`/api/v1/studies/${encodeURIComponent(s.id)}`)));
   }
 
+  /** The enumerator's cases and returned responses in a study; the cached copy offline (get keeps
+   * it with the other study data); null for callers without work there (not enumerators). */
+  const loadWork = (study) => get(`/api/v1/studies/${encodeURIComponent(study)}/work`).catch(() => null);
+
   // ---- Plugins: run in a Web Worker with a watchdog ---------------------------------------------------
   const runner = new CampoPlugin.Runner({ scriptUrl: 'campo-plugin.js', timeoutMs: 3000 });
   async function logicFor(version) {
@@ -179,34 +194,47 @@
     }
   }
 
+  /** A submission is POSTed; a correction of a response sent back is PUT over it (a new revision). */
   async function send(r) {
     let response;
     let body = null;
+    const submissions = formPath(r.study, r.form) + '/submissions';
     try {
-      response = await fetch(formPath(r.study, r.form) + '/submissions', {
-        method: 'POST',
+      response = await fetch(r.correction ? `${submissions}/${encodeURIComponent(r.id)}` : submissions, {
+        method: r.correction ? 'PUT' : 'POST',
         headers: { ...auth(), 'Content-Type': 'application/json' },
-        body: JSON.stringify({ id: r.id, answers: r.answers, version: r.version }),
+        body: JSON.stringify(r.correction ? { answers: r.answers, version: r.version }
+          : { id: r.id, answers: r.answers, version: r.version, case: r.case, started_at: r.startedAt, completed_at: r.completedAt }),
       });
       body = await response.json().catch(() => null);
     } catch (e) {
       return retryLater(r, e instanceof TypeError ? t('offline') : String(e.message || e));
     }
-    if (response.status === 200 || response.status === 201) {
-      state.authProblem = false;
-      return responses.put({ ...r, status: 'sent', receipt: body, errors: [], lastError: null, sentAt: Date.now() });
+    if (response.status === 409 && r.correction) {
+      // A PUT is not idempotent: if the answer to an earlier try was lost, the correction is
+      // stored already and the response is no longer sent back.
+      const stored = await fetch(`${submissions}/${encodeURIComponent(r.id)}/revisions`, { headers: auth() })
+        .then((x) => (x.ok ? x.json() : null)).catch(() => null);
+      const last = stored && stored.revisions[stored.revisions.length - 1];
+      if (last && last.revision > r.correction.revision) return sent(r, { revision: last.revision, scores: last.scores });
     }
+    if (response.status === 200 || response.status === 201) return sent(r, body);
     if (response.status === 401 || response.status === 403) {
       state.authProblem = true;
       return retryLater(r, t('sign_again'));
     }
     if (response.status === 422 || response.status === 400 || response.status === 409 || response.status === 413) {
       const errors = (body && body.errors) || [];
-      const message = response.status === 409 ? { es: WORDS.es.conflict, en: WORDS.en.conflict }
+      const message = response.status === 409 && !r.correction ? { es: WORDS.es.conflict, en: WORDS.en.conflict }
         : { es: (body && body.message) || `HTTP ${response.status}`, en: (body && body.message_en) || `HTTP ${response.status}` };
       return responses.put({ ...r, status: 'refused', errors, refusal: message, lastError: null });
     }
     return retryLater(r, `HTTP ${response.status}`);
+  }
+
+  function sent(r, receipt) {
+    state.authProblem = false;
+    return responses.put({ ...r, status: 'sent', receipt, errors: [], lastError: null, sentAt: Date.now() });
   }
 
   function retryLater(r, reason) {
@@ -246,35 +274,60 @@
     document.documentElement.lang = state.lang;
   }
 
+  /** One form, one button: a username and password (a session), or else a token. */
   function signIn() {
+    const user = h('input', { type: 'text', id: 'user', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false' });
+    const password = h('input', { type: 'password', id: 'password', autocomplete: 'current-password' });
     const input = h('input', { type: 'password', id: 'token', autocomplete: 'off', 'aria-describedby': 'token-hint', spellcheck: 'false' });
     const error = h('p', { class: 'banner error', role: 'alert', hidden: true });
     const form = h('form', { class: 'card', onsubmit: async (e) => {
       e.preventDefault();
+      const name = user.value.trim();
       const token = input.value.trim();
-      if (!token) return;
+      if (name && !password.value) return password.focus();
+      if (!name && !token) return user.focus();
       error.hidden = true;
       try {
+        if (name) {
+          const response = await fetch('/api/v1/session', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ user: name, password: password.value }) });
+          const body = await response.json().catch(() => null);
+          if (response.status === 429) throw new Error(t('too_many', response.headers.get('Retry-After') || '…'));
+          if (response.status === 401) throw new Error(t('bad_password'));
+          if (response.status !== 201) throw new Error(L({ es: body?.message, en: body?.message_en }) || `HTTP ${response.status}`);
+          return enter(body.token, { user: body.user, expires_at: body.expires_at });
+        }
         const response = await fetch('/api/v1/studies', { headers: { Authorization: 'Bearer ' + token } });
         if (!response.ok) throw new ApiError(response.status, null);
-        state.token = token;
-        state.authProblem = false;
-        localStorage.setItem('campo.token', token);
-        location.hash = '#/';
-        route();
-        warm().then(refreshHomeBadges).catch(() => {});
-        sync({ now: true });
+        enter(token, null);
       } catch (err) {
-        error.textContent = err instanceof ApiError ? t('bad_token') : t('need_network');
+        error.textContent = err instanceof ApiError ? t('bad_token') : err instanceof TypeError ? t('need_network') : err.message;
         error.hidden = false;
       }
     } },
+    h('label', { for: 'user', class: 'label', text: t('user') }), user,
+    h('label', { for: 'password', class: 'label', text: t('password') }), password,
+    h('p', { class: 'or', text: t('or_token') }),
     h('label', { for: 'token', class: 'label', text: t('token') }),
     h('p', { class: 'muted', id: 'token-hint', text: t('token_hint') }),
     input, error,
     h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit', text: t('signin') })));
     main.replaceChildren(h('h1', { text: t('signin_title') }), form);
-    input.focus();
+    user.focus();
+  }
+
+  /** Keeps the token where every request finds it, and starts: home, the offline copy, the outbox. */
+  function enter(token, session) {
+    state.token = token;
+    state.session = session;
+    state.authProblem = false;
+    localStorage.setItem('campo.token', token);
+    if (session) localStorage.setItem('campo.session', JSON.stringify(session));
+    else localStorage.removeItem('campo.session');
+    location.hash = '#/';
+    route();
+    warm().then(refreshHomeBadges).catch(() => {});
+    sync({ now: true });
   }
 
   function badge(status) {
@@ -291,11 +344,14 @@
       main.replaceChildren(h('h1', { text: t('studies') }), h('p', { class: 'banner error', role: 'alert', text: t('not_available') }));
       return;
     }
+    const works = await Promise.all(studies.map((s) => loadWork(s.id)));
     if (current) return; // a form was opened meanwhile
     const all = await responses.all();
     const outbox = h('section', { class: 'card', id: 'outbox', 'aria-labelledby': 'outbox-title' });
-    const sections = studies.map((study) => h('section', { class: 'card study', 'data-study': study.id },
+    const sections = studies.map((study, i) => h('section', { class: 'card study', 'data-study': study.id },
       h('h2', { text: L(study.title) }),
+      works[i] ? returnedList(study, works[i].returned, all) : null,
+      works[i] && (works[i].cases.length || state.session) ? caseList(study, works[i].cases, all) : null,
       study.forms.length ? study.forms.map((form) => {
         const mine = all.filter((r) => r.study === study.id && r.form === form.id && r.status !== 'queued')
           .sort((a, b) => b.updated - a.updated).slice(0, 30);
@@ -308,8 +364,63 @@
           mine.length ? h('ul', { class: 'list responses' }, mine.map(responseItem)) : null);
       }) : h('p', { class: 'muted', text: t('no_forms') })));
     put(main, h('h1', { text: t('studies') }), notice(), outbox, ...sections,
-      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger', onclick: () => signOut(false), text: t('signout') })));
+      state.session ? h('p', { class: 'muted', text: t('signed_in_as', state.session.user) }) : null,
+      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger', 'data-action': 'signout', onclick: () => signOut(false), text: t('signout') })));
     refreshOutbox();
+  }
+
+  const formTitle = (study, form) => L((study.forms.find((f) => f.id === form) || {}).title) || form;
+
+  /** Responses a supervisor sent back, each with the comment, unless its correction already left. */
+  function returnedList(study, returned, all) {
+    const open = returned.filter((x) => {
+      const r = all.find((y) => y.id === x.id);
+      return !(r && r.correction && r.correction.revision === x.revision && (r.status === 'queued' || r.status === 'sent'));
+    });
+    if (!open.length) return null;
+    return h('div', { class: 'returned' }, h('h3', { text: t('returned_title') }),
+      h('ul', { class: 'list' }, open.map((x) => h('li', { 'data-returned': x.id },
+        h('div', { class: 'grow' },
+          h('strong', { text: formTitle(study, x.form) + (x.case ? ` · ${t('case')} ${x.case}` : '') }),
+          h('p', { class: 'comment' }, h('strong', { text: t('supervisor_comment') }), ' ', x.comment || ''),
+          h('span', { class: 'muted', text: [x.reviewed_by, x.reviewed_at ? when(Date.parse(x.reviewed_at)) : ''].filter(Boolean).join(', ') })),
+        h('button', { type: 'button', class: 'small primary', 'data-action': 'correct', onclick: () => openReturned(study.id, x), text: t('correct') })))));
+  }
+
+  /** Cases assigned to the enumerator: open ones first, then those done (here or on the server). */
+  function caseList(study, cases, all) {
+    const rows = cases.map((c) => {
+      const local = all.filter((r) => r.study === study.id && r.case === c.key).sort((a, b) => b.updated - a.updated)[0];
+      const done = c.responses > 0 || (!!local && (local.status === 'queued' || local.status === 'sent'));
+      return { c, local, done };
+    }).sort((a, b) => a.done - b.done);
+    const item = ({ c, local, done }) => {
+      const forms = study.forms.filter((f) => (c.form ? f.id === c.form : true));
+      const draft = local && (local.status === 'draft' || local.status === 'refused');
+      return h('li', { 'data-case': c.key, 'data-done': done ? '1' : '0' },
+        h('div', { class: 'grow' }, h('strong', { text: c.key }), ' ', done ? badge('done') : draft ? badge(local.status) : null,
+          c.team ? h('span', { class: 'muted', text: ` · ${t('team')} ${c.team}` }) : null,
+          Object.keys(c.attributes || {}).length
+            ? h('dl', { class: 'attrs' }, Object.entries(c.attributes).flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: String(v ?? '') })]))
+            : null),
+        draft ? h('button', { type: 'button', class: 'small', onclick: () => { location.hash = '#/r/' + local.id; }, text: t('open') })
+          : done ? null
+          : forms.map((f) => h('button', { type: 'button', class: 'small primary', 'data-action': 'start-case',
+            onclick: () => newResponse(study.id, f.id, f.latest_version, c.key), text: forms.length > 1 ? `${t('start')}: ${L(f.title)}` : t('start') })));
+    };
+    return h('div', { class: 'cases' }, h('h3', { text: t('my_cases') }),
+      rows.length ? h('ul', { class: 'list' }, rows.map(item)) : h('p', { class: 'muted', text: t('no_cases') }));
+  }
+
+  /** Opens a returned response as a correction draft (kept if one for this revision exists). */
+  async function openReturned(study, x) {
+    const mine = await responses.get(x.id);
+    if (!(mine && mine.correction && mine.correction.revision === x.revision && mine.status !== 'sent')) {
+      await responses.put({ created: Date.now(), ...mine, id: x.id, study, form: x.form, version: x.version, case: x.case || undefined,
+        answers: x.answers, status: 'draft', errors: [], refusal: null, page: 0, attempts: 0, nextAttemptAt: 0,
+        correction: { revision: x.revision, comment: x.comment, by: x.reviewed_by } });
+    }
+    location.hash = '#/r/' + x.id;
   }
 
   function refreshHomeBadges() {
@@ -334,7 +445,8 @@
       : '';
     return h('li', { 'data-response': r.id, 'data-status': r.status },
       badge(r.status),
-      h('span', { class: 'grow' }, `${t('started')} ${when(r.created)}`, scores ? h('span', { class: 'muted', text: ` · ${scores}` }) : null),
+      h('span', { class: 'grow' }, `${t('started')} ${when(r.created)}`, r.case ? ` · ${t('case')} ${r.case}` : '',
+        r.correction ? ` · ${t('correction')}` : '', scores ? h('span', { class: 'muted', text: ` · ${scores}` }) : null),
       open ? h('button', { type: 'button', class: 'small', onclick: () => { location.hash = '#/r/' + r.id; }, text: t('open') }) : null,
       r.status === 'draft' ? h('button', { type: 'button', class: 'small danger', onclick: async () => { await responses.remove(r.id); home(); }, text: t('delete') }) : null);
   }
@@ -350,16 +462,16 @@
       h('p', { class: 'outbox-count', role: 'status', text: queued.length ? t('outbox_waiting', queued.length) : t('outbox_empty') }),
       queued.length ? h('ul', { class: 'list' }, queued.map((r) => h('li', { 'data-response': r.id, 'data-status': r.status },
         badge('queued'),
-        h('span', { class: 'grow' }, `${r.study} / ${r.form} · ${when(r.created)}`,
+        h('span', { class: 'grow' }, `${r.study} / ${r.form}${r.case ? ` · ${r.case}` : ''} · ${when(r.created)}`,
           r.attempts ? h('span', { class: 'muted', text: ` · ${r.attempts} ${t('attempts')}, ${t('next_try')} ${when(r.nextAttemptAt)}` }) : null,
           r.lastError ? h('span', { class: 'muted', text: ` · ${r.lastError}` }) : null)))) : null,
       queued.length ? h('div', { class: 'actions' }, h('button', { type: 'button', disabled: state.syncing,
         onclick: () => sync({ now: true }), text: state.syncing ? t('syncing') : t('sync_now') })) : null);
   }
 
-  async function newResponse(study, form, version) {
+  async function newResponse(study, form, version, caseKey) {
     const id = crypto.randomUUID ? crypto.randomUUID() : uuid4();
-    await responses.put({ id, study, form, version, answers: {}, status: 'draft', errors: [], page: 0, created: Date.now() });
+    await responses.put({ id, study, form, version, case: caseKey, answers: {}, status: 'draft', errors: [], page: 0, created: Date.now() });
     location.hash = '#/r/' + id;
   }
 
@@ -376,6 +488,10 @@
     if (!record || record.status === 'queued' || record.status === 'sent') {
       location.hash = '#/';
       return;
+    }
+    if (!record.startedAt && !record.correction) {
+      record.startedAt = new Date().toISOString(); // for the interview's duration
+      await responses.put(record);
     }
     main.replaceChildren(h('p', { class: 'muted', text: t('loading') }));
     let version;
@@ -437,7 +553,8 @@
       pager: h('nav', { class: 'pager', 'aria-label': t('section', 1, 1) }),
     };
     put(main,
-      h('h1', { text: c.title }), c.chrome.progress, c.chrome.heading, c.chrome.banner, c.pageRoot, c.chrome.pager);
+      h('h1', { text: c.title }), c.record.case ? h('p', { class: 'muted', text: `${t('case')} ${c.record.case}` }) : null,
+      c.chrome.progress, c.chrome.heading, c.chrome.banner, c.pageRoot, c.chrome.pager);
     showPage(c.page, false);
   }
 
@@ -473,6 +590,10 @@
 
     const problems = s.problems();
     const items = [];
+    if (c.record.correction) {
+      items.push(h('div', { class: 'banner warn supervisor-comment', role: 'note' },
+        h('strong', { text: t('supervisor_comment') }), ' ', c.record.correction.comment || ''));
+    }
     if (s.failure) items.push(h('p', { class: 'banner error', role: 'alert', text: `${t('logic_failed')} ${s.failure.message}` }));
     if (c.record.status === 'refused' && s.serverErrors.length + (c.record.refusal ? 1 : 0) > 0) {
       items.push(problemList('error server-refusal', t('refused_banner') + (c.record.refusal ? ' ' + L(c.record.refusal) : ''),
@@ -544,7 +665,8 @@
       return;
     }
     await saveNow(c);
-    await responses.put({ ...c.record, answers: c.session.answers, status: 'queued', errors: [], refusal: null, attempts: 0, nextAttemptAt: 0, finalizedAt: Date.now() });
+    await responses.put({ ...c.record, answers: c.session.answers, status: 'queued', errors: [], refusal: null, attempts: 0, nextAttemptAt: 0,
+      finalizedAt: Date.now(), completedAt: new Date().toISOString() });
     current = null;
     state.notice = t('finalized');
     location.hash = '#/';
@@ -565,8 +687,14 @@
   async function signOut(expired) {
     const pending = (await responses.all()).some((r) => r.status === 'queued' || r.status === 'draft');
     if (!expired && pending && !confirm(t('signout_pending'))) return;
+    if (state.session && !expired) {
+      // Ends the session on the server too; best effort (offline, the token just expires).
+      await fetch('/api/v1/session', { method: 'DELETE', headers: auth(), signal: AbortSignal.timeout(5000) }).catch(() => {});
+    }
     state.token = null;
+    state.session = null;
     localStorage.removeItem('campo.token');
+    localStorage.removeItem('campo.session');
     await caches.delete(DATA_CACHE).catch(() => {});
     state.offlineReady = false;
     localStorage.removeItem('campo.offlineReady');

@@ -2,7 +2,8 @@
  * - The app's own files: served from the cache at once and refreshed in the background, so an
  *   enumerator in the field never waits on the network to open the app.
  * - Plugins (/api/v1/plugins/{sha256}): immutable, cached forever.
- * - Studies and form versions: network first, the cached copy when offline.
+ * - Studies, form versions and the enumerator's work (cases, responses sent back): network
+ *   first, the cached copy when offline.
  * Submissions are never cached or replayed here: the page's outbox (IndexedDB) owns them. */
 const SHELL_CACHE = 'campo-shell-v1';
 const DATA_CACHE = 'campo-data-v1';

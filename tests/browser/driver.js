@@ -14,6 +14,28 @@ export async function signIn(page, url, token) {
   await page.locator('section.study').first().waitFor();
 }
 
+/** Fills the username and password and presses Ingresar; the caller waits for what follows. */
+export async function signInWithPassword(page, url, user, password) {
+  await page.goto(url + '/');
+  await page.getByLabel('Usuario').fill(user);
+  await page.getByLabel('Contraseña').fill(password);
+  await page.getByRole('button', { name: 'Ingresar' }).click();
+}
+
+/** Starts a response for one of "Mis casos". */
+export async function startCase(page, key) {
+  await page.locator(`li[data-case="${key}"] [data-action=start-case]`).click();
+  await page.locator('.page').waitFor();
+  await idle(page);
+}
+
+/** Opens a response sent back for correction (from "Devueltas para corregir"). */
+export async function openReturned(page, id) {
+  await page.locator(`li[data-returned="${id}"] [data-action=correct]`).click();
+  await page.locator('[data-action=save-exit]').waitFor(); // the page shown may be the review
+  await idle(page);
+}
+
 /** Waits until the app has cached what it needs to work offline. */
 export async function waitOfflineReady(page) {
   await page.waitForFunction(() => document.body.dataset.offlineReady === '1' && navigator.serviceWorker.controller !== null, null, { timeout: 30000 });

@@ -21,6 +21,11 @@ export function campo(args) {
   return execFileSync(BIN, args, { cwd: ROOT, env: { ...process.env, CAMPO_CACHE_DIR: CACHE_DIR }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
 }
 
+/** Runs `campo ARGS` with `input` on its standard input (a password for `campo user create`). */
+export function campoWithInput(args, input) {
+  return execFileSync(BIN, args, { cwd: ROOT, env: { ...process.env, CAMPO_CACHE_DIR: CACHE_DIR }, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+}
+
 /** `campo gen` bodies: realistic, valid submissions. */
 export function generate(study, form, n, seed) {
   return campo(['gen', study, '--form', form, '--n', String(n), '--seed', String(seed)]).trim().split('\n').map((l) => JSON.parse(l));
