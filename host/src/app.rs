@@ -29,7 +29,14 @@ pub struct App {
     pub runtime: Arc<Runtime>,
     /// Published versions never change, so their compiled schemas are cached forever.
     versions: RwLock<HashMap<(StudyId, FormId, String), Arc<PreparedVersion>>>,
+    /// Each form's latest version name, read at most once per [`LATEST_VERSION_TTL`]: a
+    /// submission that names no version saves a database round trip. An install on this host
+    /// clears it at once; one on another host is seen within the TTL.
+    latest: RwLock<HashMap<(StudyId, FormId), (String, std::time::Instant)>>,
 }
+
+/// How long a form's latest version name is trusted without asking the database again.
+pub const LATEST_VERSION_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A form version ready to evaluate: the record and its compiled schema.
 pub struct PreparedVersion {
@@ -148,7 +155,7 @@ pub struct Submitter {
 
 impl App {
     pub fn new(store: Store, runtime: Arc<Runtime>) -> Arc<App> {
-        Arc::new(App { store, runtime, versions: RwLock::default() })
+        Arc::new(App { store, runtime, versions: RwLock::default(), latest: RwLock::default() })
     }
 
     /// Installs a study bundle (see [`bundle`]); installing the same bundle again changes nothing.
@@ -171,6 +178,9 @@ impl App {
                 .map_err(InstallError::Plugin)?;
         }
         let outcomes = self.store.publish(&plan, actor).await?;
+        if let Ok(mut latest) = self.latest.write() {
+            latest.retain(|(study, _), _| *study != plan.study);
+        }
         Ok((plan.study, outcomes))
     }
 
@@ -181,7 +191,7 @@ impl App {
         let version = match version {
             Some(v) => Some(v),
             None => {
-                latest = self.store.latest_version_name(study, form).await?;
+                latest = self.latest_version_name(study, form).await?;
                 latest.as_deref()
             }
         };
@@ -211,6 +221,21 @@ impl App {
             cache.insert(key, prepared.clone());
         }
         Ok(prepared)
+    }
+
+    async fn latest_version_name(&self, study: &StudyId, form: &FormId) -> Result<Option<String>, StoreError> {
+        let key = (study.clone(), form.clone());
+        let fresh = self.latest.read().ok().and_then(|cache| {
+            cache.get(&key).filter(|(_, read_at)| read_at.elapsed() < LATEST_VERSION_TTL).map(|(name, _)| name.clone())
+        });
+        if fresh.is_some() {
+            return Ok(fresh);
+        }
+        let name = self.store.latest_version_name(study, form).await?;
+        if let (Some(name), Ok(mut cache)) = (&name, self.latest.write()) {
+            cache.insert(key, (name.clone(), std::time::Instant::now()));
+        }
+        Ok(name)
     }
 
     /// Validates, evaluates, scores and stores one submission.
