@@ -104,7 +104,8 @@ fn check_stored_exactly_once(app: &TestApp, token: &str, bodies: &[Value], ackno
     }
     assert_eq!(app.db.count("SELECT COUNT(*) FROM submissions"), bodies.len() as i64);
     assert_eq!(app.db.count("SELECT COUNT(DISTINCT id) FROM submissions"), bodies.len() as i64);
-    // Each stored submission has its audit entry (same transaction), and the chain is intact.
+    // Each stored submission has its audit entry, and the chain is intact.
+    app.db.wait_until_audited();
     assert_eq!(app.db.count("SELECT COUNT(*) FROM audit_log WHERE action = 'submission.create'"), bodies.len() as i64);
     let (ok, out, err) = campo(&["audit", "verify", "--db", &app.db.url]);
     assert!(ok, "audit chain after the fault: {out}{err}");

@@ -352,6 +352,7 @@ fn the_audit_log_records_every_action_and_detects_tampering(backend: Backend) {
     assert!([200, 201].contains(&app.post_raw("/api/v1/plugins", Some(&designer), wasm, "application/wasm").status));
     assert_eq!(app.get(&format!("/api/v1/studies/{STUDY}/forms/proyecto/export.csv"), Some(&analyst)).status, 200);
     campo_ok(&["user", "deactivate", "lucia", "--db", &app.db.url]);
+    app.db.wait_until_audited();
 
     let actions: Vec<String> = app.db.rows("SELECT action FROM audit_log ORDER BY seq").into_iter().map(|r| r[0].clone()).collect();
     for expected in [
@@ -397,6 +398,7 @@ fn a_deleted_audit_entry_is_detected(backend: Backend) {
     for n in 20..23 {
         submit(&app, &enumerator, with_socios(n), json!({}));
     }
+    app.db.wait_until_audited();
     let (ok, out, err) = common::campo(&["audit", "verify", "--db", &app.db.url]);
     assert!(ok, "{out}{err}");
     app.db.rows("DELETE FROM audit_log WHERE seq = 4");

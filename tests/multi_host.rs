@@ -104,6 +104,7 @@ fn two_hosts_share_one_store(backend: Backend) {
 
     // Both hosts appended to one audit chain at once: one entry per stored submission, and the
     // chain is intact (appends are serialised across hosts).
+    a.db.wait_until_audited();
     assert_eq!(a.db.count("SELECT COUNT(*) FROM audit_log WHERE action = 'submission.create'"), total);
     let (ok, out, err) = common::campo(&["audit", "verify", "--db", &a.db.url]);
     assert!(ok, "the audit chain broke under two hosts: {out}{err}");

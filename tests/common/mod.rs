@@ -148,6 +148,18 @@ impl TestDb {
     pub fn count(&self, sql: &str) -> i64 {
         self.rows(sql)[0][0].parse().expect("a count")
     }
+
+    /// Waits (up to 10 s) until every stored submission has its audit entry: on PostgreSQL a
+    /// running server's sealer appends them shortly after their commit.
+    pub fn wait_until_audited(&self) {
+        for _ in 0..100 {
+            if self.count("SELECT COUNT(*) FROM submissions WHERE audited = 0") == 0 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("submissions still missing from the audit log after 10 s");
+    }
 }
 
 impl Drop for TestDb {

@@ -217,10 +217,14 @@ pub async fn audit(command: AuditCommand) -> anyhow::Result<()> {
     let AuditCommand::Verify { db } = command;
     let store = Store::connect(&db.db).await?;
     let report = store.verify_audit().await?;
+    let unsealed = store.unsealed_submissions().await?;
     store.close().await;
     match report.broken {
         None => {
             println!("audit log intact: {} entries, head {}", report.entries, report.head.as_deref().unwrap_or("(empty)"));
+            if unsealed > 0 {
+                println!("{unsealed} submission(s) stored but not yet in the log: a running `campo serve` appends them within a second");
+            }
             Ok(())
         }
         Some(broken) => bail!("audit log BROKEN at entry {}: {broken}", broken_seq(&broken)),

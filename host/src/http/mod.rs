@@ -40,7 +40,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub use auth::{Principal, StudyAccess, create_token, token_hash};
 pub use error::ApiError;
 
-use crate::app::App;
+use crate::{app::App, store::audit::SEAL_BATCH};
 
 /// What the server is configured with.
 #[derive(Debug, Clone)]
@@ -197,6 +197,7 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState, drain: Duration) -> anyhow::Result<()> {
     let app = router(state.clone());
     let addr: SocketAddr = listener.local_addr()?;
+    let sealer = tokio::spawn(seal_audit_forever(state.app.store.clone()));
     tracing::info!(%addr, "campo listening");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -212,10 +213,34 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState, drain: Du
             tokio::time::sleep(drain).await;
         } => tracing::warn!("drain period over; closing remaining connections"),
     }
+    sealer.abort();
+    // What this host stored is in the audit log before it stops (another host's sealer, or this
+    // one's next start, would append it otherwise).
+    while let Ok(n) = state.app.store.seal_audit(SEAL_BATCH).await {
+        if n == 0 {
+            break;
+        }
+    }
     state.app.store.close().await;
     tracing::info!("campo stopped");
     Ok(())
 }
+
+/// Appends the audit entries of submissions stored without one (see `Store::seal_audit`), a
+/// batch at a time, every [`SEAL_EVERY`] or at once while there is a backlog.
+async fn seal_audit_forever(store: crate::store::Store) {
+    loop {
+        match store.seal_audit(SEAL_BATCH).await {
+            Ok(n) if n as i64 == SEAL_BATCH => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "audit sealing failed; retrying"),
+        }
+        tokio::time::sleep(SEAL_EVERY).await;
+    }
+}
+
+/// How often the audit sealer looks for unsealed submissions.
+const SEAL_EVERY: Duration = Duration::from_millis(200);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

@@ -63,6 +63,44 @@ impl AuditEvent {
     }
 }
 
+/// What the `submission.create` entry of a stored submission says.
+pub(crate) struct SubmissionFacts {
+    pub id: String,
+    pub study: String,
+    pub form: String,
+    pub version: String,
+    pub case: Option<String>,
+    pub request_hash: String,
+    pub actor: Actor,
+}
+
+impl SubmissionFacts {
+    pub fn event(self) -> AuditEvent {
+        AuditEvent {
+            actor: self.actor,
+            action: "submission.create",
+            study: Some(self.study),
+            target: Some(self.id),
+            details: json!({"form": self.form, "version": self.version, "case": self.case, "request_hash": self.request_hash}),
+        }
+    }
+}
+
+fn submission_facts(r: &impl CampoRow) -> Result<SubmissionFacts, StoreError> {
+    Ok(SubmissionFacts {
+        id: r.text("id")?,
+        study: r.text("study_id")?,
+        form: r.text("form_id")?,
+        version: r.text("version")?,
+        case: r.opt_text("case_key")?,
+        request_hash: r.text("request_hash")?,
+        actor: Actor { name: r.text("enumerator")?, person_id: r.opt_int("person_id")?, token_id: r.opt_int("token_id")? },
+    })
+}
+
+/// The most submissions one sealing transaction appends.
+pub const SEAL_BATCH: i64 = 500;
+
 /// An entry as stored.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AuditEntry {
@@ -209,6 +247,45 @@ pub struct AuditPage {
 }
 
 impl Store {
+    /// Appends the `submission.create` entries of submissions stored without one (PostgreSQL's
+    /// hot path; rows from before the audit log), oldest first, and marks them. Safe on several
+    /// hosts at once: rows another sealer holds are skipped. Returns how many were sealed.
+    pub async fn seal_audit(&self, limit: i64) -> Result<usize, StoreError> {
+        const PENDING: &str = "SELECT id, study_id, form_id, version, case_key, request_hash, enumerator, person_id, token_id
+             FROM submissions WHERE audited = 0 ORDER BY seq LIMIT $1";
+        let any: Option<i64> = with_pool!(self, read, |pool| {
+            sqlx::query_scalar("SELECT seq FROM submissions WHERE audited = 0 LIMIT 1").fetch_optional(pool).await?
+        });
+        if any.is_none() {
+            return Ok(0);
+        }
+        macro_rules! seal {
+            ($begin:expr, $select:expr) => {{
+                let mut tx = $begin.await?;
+                let rows = sqlx::query($select).bind(limit).fetch_all(&mut *tx).await?;
+                let facts = rows.iter().map(submission_facts).collect::<Result<Vec<_>, StoreError>>()?;
+                let ids: Vec<String> = facts.iter().map(|f| f.id.clone()).collect();
+                let events: Vec<AuditEvent> = facts.into_iter().map(SubmissionFacts::event).collect();
+                tx.append_audit(&events).await?;
+                for id in &ids {
+                    sqlx::query("UPDATE submissions SET audited = 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(ids.len())
+            }};
+        }
+        match &self.pool {
+            // IMMEDIATE: another process on the same file makes this wait, not fail mid-way.
+            Pool::Sqlite { write, .. } => seal!(write.begin_with("BEGIN IMMEDIATE"), PENDING),
+            Pool::Postgres(pg) => seal!(pg.begin(), sqlx::AssertSqlSafe(format!("{PENDING} FOR UPDATE SKIP LOCKED"))),
+        }
+    }
+
+    /// Submissions not yet in the audit log (the sealer appends them within a second).
+    pub async fn unsealed_submissions(&self) -> Result<i64, StoreError> {
+        with_pool!(self, read, |pool| Ok(sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE audited = 0").fetch_one(pool).await?))
+    }
+
     /// Appends events in a transaction of their own (changes that have no other write).
     pub async fn audit(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
         with_pool!(self, write, |pool| {

@@ -143,18 +143,21 @@ mod writer;
 /// Inserts a submission unless one with its id is stored (a retry, or its twin on another
 /// host); the caller compares request hashes.
 const INSERT_SUBMISSION: &str = "INSERT INTO submissions (id, study_id, form_id, version, request_hash, answers, scores,
-     warnings, enumerator, token_id, received_at, logic_plugin, scoring_plugin, person_id, case_key, team_id, started_at, completed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (id) DO NOTHING";
+     warnings, enumerator, token_id, received_at, logic_plugin, scoring_plugin, person_id, case_key, team_id, started_at, completed_at,
+     audited) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO NOTHING";
 
 /// The audit entry a stored submission gets (in the same transaction).
 fn submission_event(s: &NewSubmission) -> audit::AuditEvent {
-    audit::AuditEvent::new(
-        &audit::Actor { name: s.enumerator.clone(), person_id: s.person_id, token_id: s.token_id },
-        "submission.create",
-        Some(s.study.as_str()),
-        Some(&s.id.to_string()),
-        serde_json::json!({"form": s.form.as_str(), "version": s.version, "case": s.case_key, "request_hash": s.request_hash}),
-    )
+    audit::SubmissionFacts {
+        id: s.id.to_string(),
+        study: s.study.to_string(),
+        form: s.form.to_string(),
+        version: s.version.clone(),
+        case: s.case_key.clone(),
+        request_hash: s.request_hash.clone(),
+        actor: audit::Actor { name: s.enumerator.clone(), person_id: s.person_id, token_id: s.token_id },
+    }
+    .event()
 }
 
 /// SQLite's durability. In WAL mode, FULL syncs the WAL at every commit, so an acknowledged
@@ -650,15 +653,9 @@ impl Store {
     pub async fn insert_submission(&self, s: &NewSubmission) -> Result<InsertOutcome, StoreError> {
         let inserted = match &self.pool {
             Pool::Sqlite { .. } => self.writer.as_ref().ok_or(StoreError::WriterGone)?.insert(s).await?,
-            Pool::Postgres(pg) => {
-                let mut tx = pg.begin().await?;
-                let inserted = bind_submission!(sqlx::query(INSERT_SUBMISSION), s).execute(&mut *tx).await?.rows_affected() == 1;
-                if inserted {
-                    tx.append_audit(&[submission_event(s)]).await?;
-                }
-                tx.commit().await?;
-                inserted
-            }
+            // One statement, no lock: the audit entry is appended by the sealer
+            // (`Store::seal_audit`), so concurrent submissions commit in parallel.
+            Pool::Postgres(pg) => bind_submission!(sqlx::query(INSERT_SUBMISSION), s).bind(0i64).execute(pg).await?.rows_affected() == 1,
         };
         if inserted {
             return Ok(InsertOutcome::Inserted);
