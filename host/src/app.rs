@@ -240,9 +240,7 @@ impl App {
 
     /// Validates, evaluates, scores and stores one submission.
     pub async fn submit(&self, study: &StudyId, form: &FormId, request: SubmissionRequest, submitter: &Submitter) -> Result<SubmitOutcome, SubmitError> {
-        let request_hash = sha256_hex(
-            bundle::canonical_json(&json!({"answers": &request.answers, "version": &request.version})).as_bytes(),
-        );
+        let request_hash = request_hash(&request.answers, request.version.as_deref());
         // No look-up of the id first: a new submission (the common case) costs no extra round
         // trip, and a retry meets the stored one at insert (`InsertOutcome::Exists`) below.
         let version = self.version(study, form, request.version.as_deref()).await?;
@@ -261,8 +259,7 @@ impl App {
                 team = Some(case_team);
             }
         }
-        let mut answers = request.answers;
-        let evaluation = self.evaluate(&version, &mut answers).await?;
+        let (answers, evaluation) = self.evaluate(&version, request.answers).await?;
 
         let submission = NewSubmission {
             id: request.id,
@@ -284,10 +281,11 @@ impl App {
             started_at: request.started_at.clone(),
             completed_at: request.completed_at.clone(),
         };
-        match self.store.insert_submission(&submission).await? {
+        let version_name = submission.version.clone();
+        match self.store.insert_submission(submission).await? {
             InsertOutcome::Inserted => Ok(SubmitOutcome::Created(SubmissionReceipt {
                 id: request.id.to_string(),
-                version: submission.version,
+                version: version_name,
                 scores: evaluation.scores,
                 warnings: evaluation.warnings,
             })),
@@ -303,8 +301,7 @@ impl App {
         let study = StudyId::parse(&meta.study).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let form = FormId::parse(&meta.form).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let version = self.version(&study, &form, Some(request.version.as_deref().unwrap_or(&meta.version))).await?;
-        let mut answers = request.answers;
-        let evaluation = self.evaluate(&version, &mut answers).await?;
+        let (answers, evaluation) = self.evaluate(&version, request.answers).await?;
         let revision = NewRevision {
             id: meta.id.clone(),
             expected_revision: meta.revision,
@@ -328,77 +325,25 @@ impl App {
     }
 
     /// Runs a response through the version's schema, logic and scoring, exactly as a submission:
-    /// applies computed values to `answers` and returns the scores and warnings, or every error.
-    pub async fn evaluate(&self, version: &PreparedVersion, answers: &mut Value) -> Result<Evaluation, SubmitError> {
-        if !answers.is_object() {
-            return Err(SubmitError::Invalid(vec![FieldError {
-                path: String::new(),
-                code: "schema".into(),
-                message: "Las respuestas deben ser un objeto JSON".into(),
-                message_en: "answers must be a JSON object".into(),
-            }]));
+    /// returns the answers with computed values applied, the scores and the warnings, or every
+    /// error. All of it runs in one blocking task: schema validation and plugins are CPU work,
+    /// and one hand-off per response costs less than one per step.
+    pub async fn evaluate(&self, version: &Arc<PreparedVersion>, answers: Value) -> Result<(Value, Evaluation), SubmitError> {
+        for plugin in [&version.record.logic_plugin, &version.record.scoring_plugin].into_iter().flatten() {
+            self.ensure_loaded(plugin).await?;
         }
-        version.validator.validate(answers).map_err(SubmitError::Invalid)?;
-        let record = &version.record;
-
-        let mut warnings = Vec::new();
-        if let Some(logic_plugin) = &record.logic_plugin {
-            let output = self.call(logic_plugin, Entry::Logic, record, answers, &version.limits).await?;
-            let logic: Logic = serde_json::from_value(output)
-                .map_err(|e| PluginError::BadOutput { plugin: logic_plugin.clone(), reason: format!("logic result: {e}") })?;
-            for (path, value) in &logic.computed {
-                set_pointer(answers, path, value.clone())
-                    .map_err(|reason| PluginError::BadOutput { plugin: logic_plugin.clone(), reason })?;
-            }
-            let mut errors = logic_errors(&logic, answers);
-            if !logic.computed.is_empty() {
-                if let Err(schema_errors) = version.validator.validate(answers) {
-                    errors.extend(schema_errors);
-                }
-            }
-            if !errors.is_empty() {
-                return Err(SubmitError::Invalid(errors));
-            }
-            warnings = logic.issues.iter().filter(|i| i.severity == Severity::Warning).cloned().collect();
-        }
-
-        let mut scores = json!({});
-        if let Some(scoring_plugin) = &record.scoring_plugin {
-            let output = self.call(scoring_plugin, Entry::Score, record, answers, &version.limits).await?;
-            let parsed: Scores = serde_json::from_value(output)
-                .map_err(|e| PluginError::BadOutput { plugin: scoring_plugin.clone(), reason: format!("scoring result: {e}") })?;
-            let declared: Vec<&str> = record.scores.iter().map(|s| s.name.as_str()).collect();
-            if let Some(unknown) = parsed.scores.keys().find(|name| !declared.is_empty() && !declared.contains(&name.as_str())) {
-                return Err(PluginError::BadOutput {
-                    plugin: scoring_plugin.clone(),
-                    reason: format!("score {unknown:?} is not declared by the form version"),
-                }
-                .into());
-            }
-            scores = serde_json::to_value(&parsed.scores).unwrap_or_default();
-        }
-        Ok(Evaluation { scores, warnings: serde_json::to_value(warnings).unwrap_or_default() })
+        let (runtime, version) = (self.runtime.clone(), version.clone());
+        tokio::task::spawn_blocking(move || evaluate_blocking(&runtime, &version, answers))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("evaluation task: {e}")))?
     }
 
     /// Runs one entry point of a plugin on `answers` with the version's settings and limits.
     pub async fn run_plugin(&self, plugin: &PluginHash, entry: Entry, version: &PreparedVersion, answers: &Value) -> Result<Value, SubmitError> {
-        self.call(plugin, entry, &version.record, answers, &version.limits).await
-    }
-
-    /// Evaluates one entry point off the async threads (plugins are CPU work under fuel).
-    async fn call(&self, plugin: &PluginHash, entry: Entry, record: &FormVersionRecord, answers: &Value, limits: &Limits) -> Result<Value, SubmitError> {
         self.ensure_loaded(plugin).await?;
-        let envelope = json!({
-            "abi": 1,
-            "study": record.study,
-            "form": record.form,
-            "version": record.version,
-            "answers": answers,
-            "settings": record.settings,
-        });
-        let input = serde_json::to_vec(&envelope).unwrap_or_default();
+        let input = envelope(&version.record, answers);
         let runtime = self.runtime.clone();
-        let (plugin, limits) = (plugin.clone(), *limits);
+        let (plugin, limits) = (plugin.clone(), version.limits);
         let result = tokio::task::spawn_blocking(move || runtime.evaluate(&plugin, entry, &input, &limits))
             .await
             .map_err(|e| StoreError::Corrupt(format!("plugin task: {e}")))?;
@@ -422,6 +367,92 @@ impl App {
             .map_err(|e| StoreError::Corrupt(format!("plugin task: {e}")))??;
         Ok(())
     }
+}
+
+/// The fingerprint of a submission body that a retry must match: sha256 of the canonical JSON of
+/// `{"answers", "version"}` (written without copying the answers).
+fn request_hash(answers: &Value, version: Option<&str>) -> String {
+    let mut canonical = String::with_capacity(2048);
+    canonical.push_str("{\"answers\":");
+    bundle::write_canonical_json(answers, &mut canonical);
+    canonical.push_str(",\"version\":");
+    canonical.push_str(&serde_json::to_string(&version).unwrap_or_else(|_| "null".into()));
+    canonical.push('}');
+    sha256_hex(canonical.as_bytes())
+}
+
+/// What a plugin reads (sdk/ABI.md): serialised straight from borrowed parts, no copy of the answers.
+#[derive(Serialize)]
+struct Envelope<'a> {
+    abi: u32,
+    study: &'a str,
+    form: &'a str,
+    version: &'a str,
+    answers: &'a Value,
+    settings: &'a Value,
+}
+
+fn envelope(record: &FormVersionRecord, answers: &Value) -> Vec<u8> {
+    let envelope = Envelope {
+        abi: 1,
+        study: record.study.as_str(),
+        form: record.form.as_str(),
+        version: record.version.as_str(),
+        answers,
+        settings: &record.settings,
+    };
+    serde_json::to_vec(&envelope).unwrap_or_default()
+}
+
+/// [`App::evaluate`]'s work, on a blocking thread.
+fn evaluate_blocking(runtime: &Runtime, version: &PreparedVersion, mut answers: Value) -> Result<(Value, Evaluation), SubmitError> {
+    if !answers.is_object() {
+        return Err(SubmitError::Invalid(vec![FieldError {
+            path: String::new(),
+            code: "schema".into(),
+            message: "Las respuestas deben ser un objeto JSON".into(),
+            message_en: "answers must be a JSON object".into(),
+        }]));
+    }
+    version.validator.validate(&answers).map_err(SubmitError::Invalid)?;
+    let record = &version.record;
+
+    let mut warnings = Vec::new();
+    if let Some(logic_plugin) = &record.logic_plugin {
+        let output = runtime.evaluate(logic_plugin, Entry::Logic, &envelope(record, &answers), &version.limits)?;
+        let logic: Logic = serde_json::from_value(output)
+            .map_err(|e| PluginError::BadOutput { plugin: logic_plugin.clone(), reason: format!("logic result: {e}") })?;
+        for (path, value) in &logic.computed {
+            set_pointer(&mut answers, path, value.clone()).map_err(|reason| PluginError::BadOutput { plugin: logic_plugin.clone(), reason })?;
+        }
+        let mut errors = logic_errors(&logic, &answers);
+        if !logic.computed.is_empty()
+            && let Err(schema_errors) = version.validator.validate(&answers)
+        {
+            errors.extend(schema_errors);
+        }
+        if !errors.is_empty() {
+            return Err(SubmitError::Invalid(errors));
+        }
+        warnings = logic.issues.iter().filter(|i| i.severity == Severity::Warning).cloned().collect();
+    }
+
+    let mut scores = json!({});
+    if let Some(scoring_plugin) = &record.scoring_plugin {
+        let output = runtime.evaluate(scoring_plugin, Entry::Score, &envelope(record, &answers), &version.limits)?;
+        let parsed: Scores = serde_json::from_value(output)
+            .map_err(|e| PluginError::BadOutput { plugin: scoring_plugin.clone(), reason: format!("scoring result: {e}") })?;
+        let declared: Vec<&str> = record.scores.iter().map(|s| s.name.as_str()).collect();
+        if let Some(unknown) = parsed.scores.keys().find(|name| !declared.is_empty() && !declared.contains(&name.as_str())) {
+            return Err(PluginError::BadOutput {
+                plugin: scoring_plugin.clone(),
+                reason: format!("score {unknown:?} is not declared by the form version"),
+            }
+            .into());
+        }
+        scores = serde_json::to_value(&parsed.scores).unwrap_or_default();
+    }
+    Ok((answers, Evaluation { scores, warnings: serde_json::to_value(warnings).unwrap_or_default() }))
 }
 
 /// What a valid response's evaluation yields.
@@ -526,4 +557,33 @@ fn referenced_hashes(files: &BundleFiles) -> Vec<PluginHash> {
         .filter_map(|p| p.strip_prefix("sha256:"))
         .filter_map(|h| PluginHash::parse(h).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_hash_is_the_canonical_json_of_answers_and_version() {
+        // The first implementation (a sorted copy, then `to_string`): stored hashes came from it,
+        // so retries of responses stored before must still match.
+        fn sorted(value: &Value) -> Value {
+            match value {
+                Value::Object(map) => {
+                    let mut keys: Vec<&String> = map.keys().collect();
+                    keys.sort();
+                    Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&map[k]))).collect())
+                }
+                Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+                other => other.clone(),
+            }
+        }
+        let answers = json!({"z": [1, {"b": 2.5, "a": "ñ\"x"}], "a": {"y": null, "x": true}, "m": -3, "e": 1e21});
+        for version in [None, Some("2017.1")] {
+            let old = sha256_hex(sorted(&json!({"answers": &answers, "version": version})).to_string().as_bytes());
+            assert_eq!(request_hash(&answers, version), old);
+        }
+        assert_eq!(bundle::canonical_json(&answers), sorted(&answers).to_string());
+        assert_ne!(request_hash(&answers, None), request_hash(&answers, Some("1")));
+    }
 }

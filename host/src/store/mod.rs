@@ -650,17 +650,18 @@ impl Store {
 
     /// Stores a submission, or reports the one already stored under its id (a retry, or a
     /// concurrent twin on another host).
-    pub async fn insert_submission(&self, s: &NewSubmission) -> Result<InsertOutcome, StoreError> {
+    pub async fn insert_submission(&self, s: NewSubmission) -> Result<InsertOutcome, StoreError> {
+        let id = s.id;
         let inserted = match &self.pool {
             Pool::Sqlite { .. } => self.writer.as_ref().ok_or(StoreError::WriterGone)?.insert(s).await?,
             // One statement, no lock: the audit entry is appended by the sealer
             // (`Store::seal_audit`), so concurrent submissions commit in parallel.
-            Pool::Postgres(pg) => bind_submission!(sqlx::query(INSERT_SUBMISSION), s).bind(0i64).execute(pg).await?.rows_affected() == 1,
+            Pool::Postgres(pg) => bind_submission!(sqlx::query(INSERT_SUBMISSION), &s).bind(0i64).execute(pg).await?.rows_affected() == 1,
         };
         if inserted {
             return Ok(InsertOutcome::Inserted);
         }
-        let stored = self.submission(&s.id).await?.ok_or_else(|| StoreError::Corrupt("submission vanished".into()))?;
+        let stored = self.submission(&id).await?.ok_or_else(|| StoreError::Corrupt("submission vanished".into()))?;
         Ok(InsertOutcome::Exists(stored))
     }
 

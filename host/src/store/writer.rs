@@ -40,10 +40,10 @@ impl Writer {
     }
 
     /// Inserts a submission unless its id is stored; resolves after the commit.
-    pub(super) async fn insert(&self, submission: &NewSubmission) -> Result<bool, StoreError> {
+    pub(super) async fn insert(&self, submission: NewSubmission) -> Result<bool, StoreError> {
         let (done, answer) = oneshot::channel();
         self.jobs
-            .send(Job { submission: submission.clone(), done })
+            .send(Job { submission, done })
             .await
             .map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
