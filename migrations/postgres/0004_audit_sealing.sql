@@ -1,9 +1,14 @@
 -- Audit sealing, PostgreSQL flavour. Keep in step with migrations/sqlite/0004_audit_sealing.sql.
 
--- Whether a submission's `submission.create` entry is in the audit log. SQLite's writer appends
--- it in the submission's own transaction (1). On PostgreSQL the submission commits alone (0) and
--- every host's sealer appends the entries in batches, so no lock is held across a commit on the
--- hot path. Rows stored before the audit log existed start at 0 and are sealed at start-up.
-ALTER TABLE submissions ADD COLUMN audited BIGINT NOT NULL DEFAULT 0;
+-- Submissions stored whose `submission.create` entry is not in the audit log yet. SQLite's
+-- writer appends the entry in the submission's own transaction and never adds a row here. On
+-- PostgreSQL the submission and its row here commit in one statement, and every host's sealer
+-- appends the entries in batches and deletes the rows, so the hot path holds no lock across a
+-- commit. Responses stored before the audit log existed are pending too.
+CREATE TABLE audit_pending (
+    submission_seq BIGINT PRIMARY KEY
+);
 
-CREATE INDEX submissions_unaudited ON submissions (seq) WHERE audited = 0;
+INSERT INTO audit_pending (submission_seq)
+SELECT s.seq FROM submissions s
+WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'submission.create' AND a.target = s.id);

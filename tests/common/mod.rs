@@ -153,7 +153,7 @@ impl TestDb {
     /// running server's sealer appends them shortly after their commit.
     pub fn wait_until_audited(&self) {
         for _ in 0..100 {
-            if self.count("SELECT COUNT(*) FROM submissions WHERE audited = 0") == 0 {
+            if self.count("SELECT COUNT(*) FROM audit_pending") == 0 {
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));

@@ -251,39 +251,47 @@ impl Store {
     /// hot path; rows from before the audit log), oldest first, and marks them. Safe on several
     /// hosts at once: rows another sealer holds are skipped. Returns how many were sealed.
     pub async fn seal_audit(&self, limit: i64) -> Result<usize, StoreError> {
-        const PENDING: &str = "SELECT id, study_id, form_id, version, case_key, request_hash, enumerator, person_id, token_id
-             FROM submissions WHERE audited = 0 ORDER BY seq LIMIT $1";
+        const PENDING: &str = "SELECT p.submission_seq, s.id, s.study_id, s.form_id, s.version, s.case_key, s.request_hash,
+             s.enumerator, s.person_id, s.token_id FROM audit_pending p JOIN submissions s ON s.seq = p.submission_seq
+             ORDER BY p.submission_seq LIMIT $1";
         let any: Option<i64> = with_pool!(self, read, |pool| {
-            sqlx::query_scalar("SELECT seq FROM submissions WHERE audited = 0 LIMIT 1").fetch_optional(pool).await?
+            sqlx::query_scalar("SELECT submission_seq FROM audit_pending LIMIT 1").fetch_optional(pool).await?
         });
         if any.is_none() {
             return Ok(0);
         }
         macro_rules! seal {
-            ($begin:expr, $select:expr) => {{
-                let mut tx = $begin.await?;
-                let rows = sqlx::query($select).bind(limit).fetch_all(&mut *tx).await?;
-                let facts = rows.iter().map(submission_facts).collect::<Result<Vec<_>, StoreError>>()?;
-                let ids: Vec<String> = facts.iter().map(|f| f.id.clone()).collect();
-                let events: Vec<AuditEvent> = facts.into_iter().map(SubmissionFacts::event).collect();
-                tx.append_audit(&events).await?;
-                for id in &ids {
-                    sqlx::query("UPDATE submissions SET audited = 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                Ok(ids.len())
+            ($begin:expr, $select:expr, |$tx:ident, $seqs:ident| $delete:expr) => {{
+                let mut $tx = $begin.await?;
+                let rows = sqlx::query($select).bind(limit).fetch_all(&mut *$tx).await?;
+                let $seqs = rows.iter().map(|r| r.int("submission_seq")).collect::<Result<Vec<i64>, StoreError>>()?;
+                let events = rows
+                    .iter()
+                    .map(|r| submission_facts(r).map(SubmissionFacts::event))
+                    .collect::<Result<Vec<AuditEvent>, StoreError>>()?;
+                $tx.append_audit(&events).await?;
+                $delete;
+                $tx.commit().await?;
+                Ok($seqs.len())
             }};
         }
         match &self.pool {
             // IMMEDIATE: another process on the same file makes this wait, not fail mid-way.
-            Pool::Sqlite { write, .. } => seal!(write.begin_with("BEGIN IMMEDIATE"), PENDING),
-            Pool::Postgres(pg) => seal!(pg.begin(), sqlx::AssertSqlSafe(format!("{PENDING} FOR UPDATE SKIP LOCKED"))),
+            Pool::Sqlite { write, .. } => seal!(write.begin_with("BEGIN IMMEDIATE"), PENDING, |tx, seqs| {
+                for seq in &seqs {
+                    sqlx::query("DELETE FROM audit_pending WHERE submission_seq = $1").bind(seq).execute(&mut *tx).await?;
+                }
+            }),
+            // Rows another host's sealer holds are skipped, not waited for or sealed twice.
+            Pool::Postgres(pg) => seal!(pg.begin(), sqlx::AssertSqlSafe(format!("{PENDING} FOR UPDATE OF p SKIP LOCKED")), |tx, seqs| {
+                sqlx::query("DELETE FROM audit_pending WHERE submission_seq = ANY($1)").bind(&seqs).execute(&mut *tx).await?;
+            }),
         }
     }
 
     /// Submissions not yet in the audit log (the sealer appends them within a second).
     pub async fn unsealed_submissions(&self) -> Result<i64, StoreError> {
-        with_pool!(self, read, |pool| Ok(sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE audited = 0").fetch_one(pool).await?))
+        with_pool!(self, read, |pool| Ok(sqlx::query_scalar("SELECT COUNT(*) FROM audit_pending").fetch_one(pool).await?))
     }
 
     /// Appends events in a transaction of their own (changes that have no other write).

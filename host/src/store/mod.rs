@@ -143,8 +143,16 @@ mod writer;
 /// Inserts a submission unless one with its id is stored (a retry, or its twin on another
 /// host); the caller compares request hashes.
 const INSERT_SUBMISSION: &str = "INSERT INTO submissions (id, study_id, form_id, version, request_hash, answers, scores,
-     warnings, enumerator, token_id, received_at, logic_plugin, scoring_plugin, person_id, case_key, team_id, started_at, completed_at,
-     audited) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO NOTHING";
+     warnings, enumerator, token_id, received_at, logic_plugin, scoring_plugin, person_id, case_key, team_id, started_at, completed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (id) DO NOTHING";
+
+/// [`INSERT_SUBMISSION`] that also marks the new row for the audit sealer, in one statement
+/// (so one atomic commit, and no lock held across it).
+const INSERT_SUBMISSION_PENDING_AUDIT: &str = "WITH stored AS (INSERT INTO submissions (id, study_id, form_id, version,
+     request_hash, answers, scores, warnings, enumerator, token_id, received_at, logic_plugin, scoring_plugin, person_id, case_key,
+     team_id, started_at, completed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (id) DO NOTHING RETURNING seq)
+     INSERT INTO audit_pending (submission_seq) SELECT seq FROM stored";
 
 /// The audit entry a stored submission gets (in the same transaction).
 fn submission_event(s: &NewSubmission) -> audit::AuditEvent {
@@ -656,7 +664,9 @@ impl Store {
             Pool::Sqlite { .. } => self.writer.as_ref().ok_or(StoreError::WriterGone)?.insert(s).await?,
             // One statement, no lock: the audit entry is appended by the sealer
             // (`Store::seal_audit`), so concurrent submissions commit in parallel.
-            Pool::Postgres(pg) => bind_submission!(sqlx::query(INSERT_SUBMISSION), &s).bind(0i64).execute(pg).await?.rows_affected() == 1,
+            Pool::Postgres(pg) => {
+                bind_submission!(sqlx::query(INSERT_SUBMISSION_PENDING_AUDIT), &s).execute(pg).await?.rows_affected() == 1
+            }
         };
         if inserted {
             return Ok(InsertOutcome::Inserted);

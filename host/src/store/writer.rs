@@ -85,8 +85,7 @@ async fn insert_all(pool: &SqlitePool, jobs: &[Job]) -> Result<Vec<bool>, sqlx::
     let mut inserted = Vec::with_capacity(jobs.len());
     let mut events = Vec::with_capacity(jobs.len());
     for job in jobs {
-        // `audited = 1`: its audit entry is appended below, in this transaction.
-        let done = bind_submission!(sqlx::query(super::INSERT_SUBMISSION), &job.submission).bind(1i64).execute(&mut *tx).await?;
+        let done = bind_submission!(sqlx::query(super::INSERT_SUBMISSION), &job.submission).execute(&mut *tx).await?;
         inserted.push(done.rows_affected() == 1);
         if done.rows_affected() == 1 {
             events.push(super::submission_event(&job.submission));
