@@ -470,6 +470,24 @@ fn the_dashboard_figures_equal_counts_computed_in_sql(backend: Backend) {
     assert_eq!(app.get(&format!("/api/v1/studies/{STUDY}/dashboard"), Some(&supervisor)).json()["totals"], figures["totals"]);
     assert_eq!(app.get(&format!("/studies/{STUDY}/dashboard"), Some(&eva)).status, 403, "enumerators do not see the dashboard");
     assert_eq!(app.get(&format!("/studies/{STUDY}/dashboard"), None).status, 401);
+
+    // A supervisor who signed in with a password follows a link to the page: the session
+    // cookie carries her in. The cookie opens pages only, never the API; signing out ends it.
+    create_person(&app, "sara", "clave-de-sara-2026", Some(("supervisor", None)));
+    let signed_in = sign_in(&app, "sara", "clave-de-sara-2026");
+    let cookie = signed_in.headers["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/studies"), "{cookie}");
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let with_cookie = |path: &str| app.send(app.http.get(format!("{}{path}", app.url)).header("cookie", &pair), None);
+    let page = with_cookie(&format!("/studies/{STUDY}/dashboard"));
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("<svg"));
+    assert_eq!(with_cookie(&format!("/api/v1/studies/{STUDY}/dashboard")).status, 401, "the API takes no cookie");
+    assert_eq!(with_cookie(&format!("/api/v1/studies/{STUDY}")).status, 401);
+    let sara = signed_in.json()["token"].as_str().unwrap().to_string();
+    let bye = app.send(app.http.delete(format!("{}/api/v1/session", app.url)), Some(&sara));
+    assert!(bye.headers["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(with_cookie(&format!("/studies/{STUDY}/dashboard")).status, 401, "signed out");
 }
 
 crate::on_both_backends!(

@@ -29,7 +29,7 @@
       user: 'Usuario', password: 'Contraseña', or_token: 'O bien, con un token:', bad_password: 'Usuario o contraseña incorrectos.',
       too_many: (s) => `Demasiados intentos fallidos: espere ${s} s y vuelva a intentar.`, signed_in_as: (u) => `Sesión de ${u}`,
       my_cases: 'Mis casos', no_cases: 'No tiene casos asignados.', team: 'equipo', case: 'Caso', done: 'Hecho', start: 'Iniciar',
-      returned_title: 'Devueltas para corregir', supervisor_comment: 'Comentario de la supervisión:', correct: 'Corregir', correction: 'corrección',
+      dashboard: 'Panel de trabajo de campo', returned_title: 'Devueltas para corregir', supervisor_comment: 'Comentario de la supervisión:', correct: 'Corregir', correction: 'corrección',
     },
     en: {
       switch_lang: 'Español', signin_title: 'Sign in', token: 'Enumerator token',
@@ -52,7 +52,7 @@
       user: 'Username', password: 'Password', or_token: 'Or with a token:', bad_password: 'Wrong username or password.',
       too_many: (s) => `Too many failed attempts: wait ${s} s and try again.`, signed_in_as: (u) => `Signed in as ${u}`,
       my_cases: 'My cases', no_cases: 'You have no cases assigned.', team: 'team', case: 'Case', done: 'Done', start: 'Start',
-      returned_title: 'Returned for correction', supervisor_comment: "Supervisor's comment:", correct: 'Correct', correction: 'correction',
+      dashboard: 'Fieldwork dashboard', returned_title: 'Returned for correction', supervisor_comment: "Supervisor's comment:", correct: 'Correct', correction: 'correction',
     },
   };
 
@@ -324,6 +324,9 @@
     localStorage.setItem('campo.token', token);
     if (session) localStorage.setItem('campo.session', JSON.stringify(session));
     else localStorage.removeItem('campo.session');
+    // Pages opened by following a link (the dashboard) cannot send the Authorization header: a
+    // password sign-in got an HttpOnly cookie from the server; a token sign-in gets one here.
+    if (!session) document.cookie = `campo_session=${token}; Path=/studies; SameSite=Strict; Max-Age=43200`;
     location.hash = '#/';
     route();
     warm().then(refreshHomeBadges).catch(() => {});
@@ -345,11 +348,16 @@
       return;
     }
     const works = await Promise.all(studies.map((s) => loadWork(s.id)));
+    const me = await get('/api/v1/me').catch(() => null);
+    // Supervisors, analysts and admins get the study's fieldwork dashboard.
+    const seesDashboard = (study) => !!me && me.roles.some((r) => r.role === 'admin'
+      || ((r.role === 'supervisor' || r.role === 'analyst') && (r.study === null || r.study === study)));
     if (current) return; // a form was opened meanwhile
     const all = await responses.all();
     const outbox = h('section', { class: 'card', id: 'outbox', 'aria-labelledby': 'outbox-title' });
     const sections = studies.map((study, i) => h('section', { class: 'card study', 'data-study': study.id },
       h('h2', { text: L(study.title) }),
+      seesDashboard(study.id) ? h('p', {}, h('a', { class: 'dashboard-link', href: `/studies/${encodeURIComponent(study.id)}/dashboard?lang=${state.lang}`, text: t('dashboard') })) : null,
       works[i] ? returnedList(study, works[i].returned, all) : null,
       works[i] && (works[i].cases.length || state.session) ? caseList(study, works[i].cases, all) : null,
       study.forms.length ? study.forms.map((form) => {
@@ -693,6 +701,7 @@
     }
     state.token = null;
     state.session = null;
+    document.cookie = 'campo_session=; Path=/studies; SameSite=Strict; Max-Age=0';
     localStorage.removeItem('campo.token');
     localStorage.removeItem('campo.session');
     await caches.delete(DATA_CACHE).catch(() => {});

@@ -3,7 +3,7 @@
  *   enumerator in the field never waits on the network to open the app.
  * - Plugins (/api/v1/plugins/{sha256}): immutable, cached forever.
  * - Studies, form versions and the enumerator's work (cases, responses sent back): network
- *   first, the cached copy when offline.
+ *   first, the cached copy when offline. Server pages (/studies/…/dashboard) the same way.
  * Submissions are never cached or replayed here: the page's outbox (IndexedDB) owns them. */
 const SHELL_CACHE = 'campo-shell-v1';
 const DATA_CACHE = 'campo-data-v1';
@@ -28,6 +28,8 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
   if (url.pathname.startsWith('/api/v1/plugins/')) event.respondWith(cacheFirst(request));
   else if (url.pathname.startsWith('/api/v1/studies')) event.respondWith(networkFirst(request));
+  // Server pages (the dashboard): the network first, the last copy offline; never the app shell.
+  else if (url.pathname.startsWith('/studies/')) event.respondWith(networkFirst(request));
   else if (!url.pathname.startsWith('/api/') && url.pathname !== '/healthz') event.respondWith(shell(request, event));
 });
 

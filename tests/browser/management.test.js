@@ -35,6 +35,8 @@ before(async () => {
   campoWithInput(['user', 'create', 'lucia', '--name', 'Lucía Pérez', ...db], `${PASSWORD}\n`);
   campo(['user', 'grant', 'lucia', '--study', STUDY, '--role', 'enumerator', ...db]);
   campoWithInput(['user', 'create', 'pedro', '--name', 'Pedro Ruiz', ...db], 'clave-de-pedro-2026\n');
+  campoWithInput(['user', 'create', 'sofia', '--name', 'Sofía Díaz', ...db], 'clave-de-sofia-2026\n');
+  campo(['user', 'grant', 'sofia', '--study', STUDY, '--role', 'supervisor', ...db]);
   const cases = path.join(server.dir, 'casos.csv');
   fs.writeFileSync(cases, 'key,form,team,enumerator,municipio,localidad\n'
     + 'JAL-001,proyecto,jalisco,lucia,Tlaquepaque,San Pedro\nZAC-001,proyecto,zacatecas,lucia,Jerez,Centro\n'
@@ -224,4 +226,28 @@ test('the supervisors\' dashboard at 360 px: figures drawn, no sideways scrollin
   await dashboard.screenshot({ path: shot, fullPage: true });
   console.log('dashboard screenshot:', shot);
   await phone.close();
+});
+
+test('a supervisor signs in with her password and follows the link to her study\'s dashboard', { timeout: 240000 }, async () => {
+  const phone = await browser.newContext(PHONE);
+  const app = await phone.newPage();
+  await signInWithPassword(app, server.url, 'sofia', 'clave-de-sofia-2026');
+  const link = app.locator(`section[data-study="${STUDY}"] a.dashboard-link`);
+  await link.waitFor();
+  assert.equal(await link.textContent(), 'Panel de trabajo de campo');
+  // Following a link sends no Authorization header: the sign-in's HttpOnly cookie carries her.
+  await link.click();
+  await app.waitForURL(/\/studies\/3x1-migrantes\/dashboard/);
+  await app.getByRole('heading', { name: /Evaluación del Programa 3x1/ }).waitFor();
+  assert.ok((await app.locator('svg').count()) >= 1);
+  assert.equal(await app.evaluate(() => document.cookie.includes('campo_session')), false, 'the cookie is HttpOnly');
+  await phone.close();
+
+  // An enumerator sees no such link.
+  const other = await browser.newContext(PHONE);
+  const enumerator = await other.newPage();
+  await signInWithPassword(enumerator, server.url, 'pedro', 'clave-de-pedro-2026');
+  await enumerator.getByRole('heading', { name: 'Mis estudios' }).waitFor();
+  assert.equal(await enumerator.locator('a.dashboard-link').count(), 0);
+  await other.close();
 });

@@ -40,6 +40,17 @@ struct Grant {
     team: Option<TeamId>,
 }
 
+/// One role the caller holds, as `/api/v1/me` shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct RoleView {
+    /// `None`: every study (admins, and API tokens not limited to one).
+    #[schema(value_type = Option<String>)]
+    pub study: Option<StudyId>,
+    pub role: Role,
+    #[schema(value_type = Option<String>)]
+    pub team: Option<TeamId>,
+}
+
 /// What an allowed caller may see in one study.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StudyAccess {
@@ -110,6 +121,16 @@ impl Principal {
             .ok_or_else(|| denied(roles))
     }
 
+    /// What the caller may do, for the apps to show the right things (`/api/v1/me`).
+    pub fn roles(&self) -> Vec<RoleView> {
+        match &self.access {
+            Access::Admin => vec![RoleView { study: None, role: Role::Admin, team: None }],
+            Access::Grants(grants) => {
+                grants.iter().map(|g| RoleView { study: g.study.clone(), role: g.role, team: g.team.clone() }).collect()
+            }
+        }
+    }
+
     /// Whether the caller has any role in `study`.
     pub fn can_see(&self, study: &StudyId) -> bool {
         self.is_admin() || self.grants().iter().any(|g| g.study.as_ref().is_none_or(|s| s == study))
@@ -124,16 +145,54 @@ fn denied(roles: &[Role]) -> ApiError {
     )
 }
 
+/// The cookie a password sign-in also sets, for the pages a browser opens by navigating (the
+/// dashboard), where no `Authorization` header can be added. Only page routes read it
+/// ([`PagePrincipal`]); the API takes the header alone, so a cookie cannot make a browser
+/// change anything on someone's behalf.
+pub const SESSION_COOKIE: &str = "campo_session";
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok())?;
+    header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).map(str::trim).filter(|t| !t.is_empty())
+}
+
+fn session_cookie(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// The caller of a page route: the bearer header, else the session cookie.
+pub struct PagePrincipal(pub Principal);
+
+impl FromRequestParts<AppState> for PagePrincipal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).or_else(|| session_cookie(parts)).ok_or_else(ApiError::unauthorized)?;
+        Ok(PagePrincipal(Principal::authenticate(state, token).await?))
+    }
+}
+
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let token = header
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(ApiError::unauthorized)?;
+        let token = bearer(parts).ok_or_else(ApiError::unauthorized)?;
+        Principal::authenticate(state, token).await
+    }
+}
+
+impl Principal {
+    /// The live token's principal, or 401.
+    async fn authenticate(state: &AppState, token: &str) -> Result<Principal, ApiError> {
         let store = &state.app.store;
         let record = store.token_by_hash(&token_hash(token)).await?.ok_or_else(ApiError::unauthorized)?;
         let name = record.person.as_ref().map(|p| p.username.clone()).unwrap_or_else(|| record.label.clone());

@@ -10,7 +10,12 @@ use axum::{
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{AppState, auth::Principal, error::{ApiError, ErrorBody}, studies::parse_study};
+use super::{
+    AppState,
+    auth::{PagePrincipal, Principal},
+    error::{ApiError, ErrorBody},
+    studies::parse_study,
+};
 use crate::{
     dashboard::{self, figures::Dashboard, render},
     domain::Role,
@@ -33,13 +38,19 @@ async fn figures(state: &AppState, principal: &Principal, study: &str) -> Result
 
 /// The dashboard page: responses per day, enumerator and team; case progress; review backlog;
 /// median interview duration; score histograms. SVG drawn by Campo, no scripts, readable at
-/// 360 px. Accepts the bearer token in the `Authorization` header like every route.
+/// 360 px. Takes the bearer token in the `Authorization` header, or the session cookie a
+/// password sign-in sets (a browser following a link cannot add a header).
 #[utoipa::path(get, path = "/studies/{study}/dashboard", tag = "dashboard",
     params(("study" = String, Path), DashboardQuery),
     responses((status = 200, content_type = "text/html", body = String), (status = 200, body = Dashboard, description = "With format=json"),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn page(State(state): State<AppState>, principal: Principal, Path(study): Path<String>, Query(query): Query<DashboardQuery>) -> Result<Response, ApiError> {
+pub async fn page(
+    State(state): State<AppState>,
+    PagePrincipal(principal): PagePrincipal,
+    Path(study): Path<String>,
+    Query(query): Query<DashboardQuery>,
+) -> Result<Response, ApiError> {
     let figures = figures(&state, &principal, &study).await?;
     if query.format.as_deref() == Some("json") {
         return Ok(Json(figures).into_response());

@@ -9,7 +9,11 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{AppState, JsonBody, auth::Principal, error::{ApiError, ErrorBody}};
+use super::{
+    AppState, JsonBody,
+    auth::{Principal, RoleView},
+    error::{ApiError, ErrorBody},
+};
 use crate::{
     people::{self, SignInError},
     store::management::Membership,
@@ -36,8 +40,10 @@ pub struct SessionCreated {
 pub struct Me {
     pub name: String,
     pub admin: bool,
-    /// For sign-in sessions; an API token shows its own single role.
+    /// The person's memberships (sign-in sessions and tokens that belong to a person).
     pub memberships: Vec<Membership>,
+    /// What this token may do: the memberships for a session, the token's own role otherwise.
+    pub roles: Vec<RoleView>,
 }
 
 /// Signs in with a username and password (argon2id). Repeated failures are slowed down: after
@@ -50,8 +56,9 @@ pub async fn sign_in(State(state): State<AppState>, JsonBody(request): JsonBody<
     match people::sign_in(&state.app.store, request.user.trim(), &request.password).await {
         Ok(session) => {
             tracing::info!(user = %session.username, "signed in");
+            let cookie = session_cookie(&session.token, people::SESSION_HOURS * 3600);
             let body = SessionCreated { token: session.token, expires_at: session.expires_at, user: session.username };
-            Ok((StatusCode::CREATED, Json(body)).into_response())
+            Ok((StatusCode::CREATED, [(header::SET_COOKIE, cookie)], Json(body)).into_response())
         }
         Err(SignInError::Refused) => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -80,9 +87,15 @@ pub async fn sign_in(State(state): State<AppState>, JsonBody(request): JsonBody<
 #[utoipa::path(delete, path = "/api/v1/session", tag = "people",
     responses((status = 204), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn sign_out(State(state): State<AppState>, principal: Principal) -> Result<StatusCode, ApiError> {
+pub async fn sign_out(State(state): State<AppState>, principal: Principal) -> Result<Response, ApiError> {
     state.app.store.revoke_token(principal.token_id, &principal.actor()).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, session_cookie("", 0))]).into_response())
+}
+
+/// The page-session cookie (see `auth::SESSION_COOKIE`): HttpOnly, sent only to `/studies/…`
+/// pages, never cross-site.
+fn session_cookie(token: &str, max_age_secs: i64) -> String {
+    format!("{}={token}; Path=/studies; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}", super::auth::SESSION_COOKIE)
 }
 
 /// The caller: name, admin or not, memberships.
@@ -94,5 +107,5 @@ pub async fn me(State(state): State<AppState>, principal: Principal) -> Result<J
         Some(p) => state.app.store.memberships(p.id).await?,
         None => Vec::new(),
     };
-    Ok(Json(Me { name: principal.name.clone(), admin: principal.is_admin(), memberships }))
+    Ok(Json(Me { name: principal.name.clone(), admin: principal.is_admin(), memberships, roles: principal.roles() }))
 }
