@@ -5,7 +5,7 @@
 mod common;
 
 use campo_sdk::{Input, Logic, Scores, Severity};
-use common::{Backend, TestApp, generate, study_dir};
+use common::{Backend, TestApp, generate, study_dir, tres_por_uno_proyecto as proyecto};
 use serde_json::{Value, json};
 
 const STUDY: &str = "3x1-migrantes";
@@ -57,25 +57,6 @@ fn a_thousand_generated_responses_per_form_are_accepted_with_their_native_scores
             assert_eq!(scores, native_scores(form, &answers));
         }
     }
-}
-
-/// A concluded 2017 water project in Jerez, Zacatecas, co-funded 1x1x1x1.
-fn proyecto() -> Value {
-    json!({
-        "solicitud": {"p01_folio": "3x1-2017-32-00154", "p02_ejercicio": 2017, "p03_fecha_solicitud": "2017-02-15"},
-        "ubicacion": {"p04_entidad": "zacatecas", "p05_municipio": "32020", "p06_localidad": "Jerez de García Salinas", "p07_marginacion": "alto"},
-        "club": {"p08_club": "Club Social Jerez", "p10_club_estado_ext": "california", "p11_tn_folio": "TN-2016-0187",
-                 "p12_tn_tipo": "renovada", "p13_tn_fecha": "2016-03-01", "p14_n_socios": 32},
-        "caracteristicas": {"p15_tipo": "infraestructura_social", "p16_subtipo": "agua_drenaje_electrificacion", "p20_exp_tecnico": "si"},
-        "covam": {"p21_covam_fecha": "2017-05-10", "p22_dictamen": "aprobado"},
-        "convenio": {"p23_convenio_fecha": "2017-06-20", "p24_ap_federal": 250000, "p25_ap_estatal": 250000,
-                     "p26_ap_municipal": 250000, "p27_ap_migrantes": 250000, "p29_total": 1000000,
-                     "p30_benef_directos": 240, "p31_benef_mujeres": 125},
-        "seguimiento": {"p32_estatus": "concluido", "p33_fecha_inicio": "2017-07-03", "p34_fecha_fin_prog": "2017-12-15",
-                        "p35_avance_fisico": 100, "p36_avance_fin": 100, "p37_fecha_fin_real": "2017-12-08",
-                        "p38_reportes": [{"trimestre": "2017-T3", "avance_fisico": 40, "avance_financiero": 50},
-                                         {"trimestre": "2017-T4", "avance_fisico": 100, "avance_financiero": 100}]}
-    })
 }
 
 fn beneficiario() -> Value {

@@ -632,76 +632,42 @@ impl Store {
 
     /// The raw counts behind a study's dashboard (only one team's when `team` is given).
     pub async fn dashboard_counts(&self, study: &StudyId, team: Option<&str>) -> Result<DashboardCounts, StoreError> {
+        // Every query is scoped the same way: `$1` the study, `$2` the team or NULL.
         const SCOPE: &str = "study_id = $1 AND ($2 IS NULL OR team_id = $2)";
-        let counts = |sql: String| sqlx::AssertSqlSafe(sql);
+        const CASE_SCOPE: &str = "c.study_id = $1 AND ($2 IS NULL OR c.team_id = $2)";
+        const CASE_DONE: &str =
+            "SUM(CASE WHEN EXISTS (SELECT 1 FROM submissions s WHERE s.study_id = c.study_id AND s.case_key = c.case_key) THEN 1 ELSE 0 END)";
         with_pool!(self, read, |pool| {
-            let per_day: Vec<(String, i64)> = sqlx::query_as(counts(format!(
-                "SELECT substr(received_at, 1, 10) AS label, COUNT(*) AS n FROM submissions WHERE {SCOPE} GROUP BY substr(received_at, 1, 10) ORDER BY label"
-            )))
-            .bind(study.as_str())
-            .bind(team)
-            .fetch_all(pool)
-            .await?;
-            let per_enumerator: Vec<(String, i64)> = sqlx::query_as(counts(format!(
-                "SELECT enumerator AS label, COUNT(*) AS n FROM submissions WHERE {SCOPE} GROUP BY enumerator ORDER BY n DESC, label"
-            )))
-            .bind(study.as_str())
-            .bind(team)
-            .fetch_all(pool)
-            .await?;
-            let per_team: Vec<(String, i64)> = sqlx::query_as(counts(format!(
-                "SELECT COALESCE(team_id, '—') AS label, COUNT(*) AS n FROM submissions WHERE {SCOPE} GROUP BY COALESCE(team_id, '—') ORDER BY n DESC, label"
-            )))
-            .bind(study.as_str())
-            .bind(team)
-            .fetch_all(pool)
-            .await?;
-            let review: Vec<(String, i64)> = sqlx::query_as(counts(format!(
-                "SELECT review_state AS label, COUNT(*) AS n FROM submissions WHERE {SCOPE} GROUP BY review_state"
-            )))
-            .bind(study.as_str())
-            .bind(team)
-            .fetch_all(pool)
-            .await?;
-            const CASE_DONE: &str = "SUM(CASE WHEN EXISTS (SELECT 1 FROM submissions s WHERE s.study_id = c.study_id AND s.case_key = c.case_key) THEN 1 ELSE 0 END)";
-            let cases_per_team: Vec<(String, i64, i64)> = sqlx::query_as(counts(format!(
-                "SELECT COALESCE(c.team_id, '—') AS label, COUNT(*) AS total, {CASE_DONE} AS done FROM cases c
-                 WHERE c.study_id = $1 AND ($2 IS NULL OR c.team_id = $2) GROUP BY COALESCE(c.team_id, '—') ORDER BY label"
-            )))
-            .bind(study.as_str())
-            .bind(team)
-            .fetch_all(pool)
-            .await?;
-            let cases_per_enumerator: Vec<(String, i64, i64)> = sqlx::query_as(counts(format!(
-                "SELECT COALESCE(p.username, '—') AS label, COUNT(*) AS total, {CASE_DONE} AS done FROM cases c
-                 LEFT JOIN people p ON p.id = c.assignee_id
-                 WHERE c.study_id = $1 AND ($2 IS NULL OR c.team_id = $2) GROUP BY COALESCE(p.username, '—') ORDER BY label"
-            )))
-            .bind(study.as_str())
-            .bind(team)
-            .fetch_all(pool)
-            .await?;
-            let durations: Vec<(String, String)> = sqlx::query_as(counts(format!(
-                "SELECT started_at, completed_at FROM submissions WHERE {SCOPE} AND started_at IS NOT NULL AND completed_at IS NOT NULL"
-            )))
-            .bind(study.as_str())
-            .bind(team)
-            .fetch_all(pool)
-            .await?;
-            let scores: Vec<(String, String)> = sqlx::query_as(counts(format!("SELECT form_id, scores FROM submissions WHERE {SCOPE}")))
-                .bind(study.as_str())
-                .bind(team)
-                .fetch_all(pool)
-                .await?;
+            macro_rules! scoped {
+                ($sql:expr) => {
+                    sqlx::query_as(sqlx::AssertSqlSafe($sql)).bind(study.as_str()).bind(team).fetch_all(pool).await?
+                };
+            }
             Ok(DashboardCounts {
-                per_day,
-                per_enumerator,
-                per_team,
-                review,
-                cases_per_team,
-                cases_per_enumerator,
-                durations,
-                scores,
+                per_day: scoped!(format!(
+                    "SELECT substr(received_at, 1, 10) AS label, COUNT(*) AS n FROM submissions WHERE {SCOPE}
+                     GROUP BY substr(received_at, 1, 10) ORDER BY label"
+                )),
+                per_enumerator: scoped!(format!(
+                    "SELECT enumerator AS label, COUNT(*) AS n FROM submissions WHERE {SCOPE} GROUP BY enumerator ORDER BY n DESC, label"
+                )),
+                per_team: scoped!(format!(
+                    "SELECT COALESCE(team_id, '—') AS label, COUNT(*) AS n FROM submissions WHERE {SCOPE}
+                     GROUP BY COALESCE(team_id, '—') ORDER BY n DESC, label"
+                )),
+                review: scoped!(format!("SELECT review_state AS label, COUNT(*) AS n FROM submissions WHERE {SCOPE} GROUP BY review_state")),
+                cases_per_team: scoped!(format!(
+                    "SELECT COALESCE(c.team_id, '—') AS label, COUNT(*) AS total, {CASE_DONE} AS done FROM cases c
+                     WHERE {CASE_SCOPE} GROUP BY COALESCE(c.team_id, '—') ORDER BY label"
+                )),
+                cases_per_enumerator: scoped!(format!(
+                    "SELECT COALESCE(p.username, '—') AS label, COUNT(*) AS total, {CASE_DONE} AS done FROM cases c
+                     LEFT JOIN people p ON p.id = c.assignee_id WHERE {CASE_SCOPE} GROUP BY COALESCE(p.username, '—') ORDER BY label"
+                )),
+                durations: scoped!(format!(
+                    "SELECT started_at, completed_at FROM submissions WHERE {SCOPE} AND started_at IS NOT NULL AND completed_at IS NOT NULL"
+                )),
+                scores: scoped!(format!("SELECT form_id, scores FROM submissions WHERE {SCOPE}")),
             })
         })
     }
