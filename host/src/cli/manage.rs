@@ -1,8 +1,6 @@
 //! Study management from the command line: people, teams, cases, tokens and the audit log.
 //! Everything here is done as `cli:$USER` in the audit log.
 
-use std::io::Read;
-
 use anyhow::{Context, bail};
 use clap::Subcommand;
 
@@ -116,10 +114,13 @@ pub async fn user(command: UserCommand) -> anyhow::Result<()> {
             let hash = if no_password {
                 None
             } else {
-                let mut input = String::new();
-                std::io::stdin().read_to_string(&mut input).context("reading the password from standard input")?;
-                let password = input.lines().next().unwrap_or("");
-                Some(people::hash_password(password)?)
+                use std::io::IsTerminal;
+                if std::io::stdin().is_terminal() {
+                    eprint!("Contraseña / password (at least {} characters): ", people::MIN_PASSWORD_CHARS);
+                }
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+                Some(people::hash_password(line.trim_end_matches(['\r', '\n']))?)
             };
             let store = Store::connect(&db.db).await?;
             let id = store.create_person(&username, &name, hash.as_deref(), admin, &actor()).await?;
