@@ -37,6 +37,9 @@ impl LoadResult {
 
 /// Posts `bodies` from `clients` threads until they run out or `stop` is set; a request that
 /// fails (connection refused, reset) counts as not acknowledged.
+/// A client's pause after an error before its next submission.
+const BACKOFF: Duration = Duration::from_millis(50);
+
 fn load(url: &str, token: &str, bodies: Vec<Value>, clients: usize, acked: Arc<AtomicUsize>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<LoadResult> {
     let url = format!("{url}{SUBMIT}");
     let token = token.to_string();
@@ -54,6 +57,7 @@ fn load(url: &str, token: &str, bodies: Vec<Value>, clients: usize, acked: Arc<A
                         let sent = http.post(&url).bearer_auth(&token).header("content-type", "application/json").body(body.to_string()).send();
                         let Ok(reply) = sent else {
                             result.lock().unwrap().statuses.insert(id, 0);
+                            std::thread::sleep(BACKOFF);
                             continue;
                         };
                         let status = reply.status().as_u16();
@@ -66,6 +70,13 @@ fn load(url: &str, token: &str, bodies: Vec<Value>, clients: usize, acked: Arc<A
                             result.error_codes.push((status, code.unwrap_or(text)));
                         }
                         result.statuses.insert(id, status);
+                        if !matches!(status, 200 | 201) {
+                            // As a phone would: wait a little after a refusal. Without it, a fast
+                            // server answering 503 drains the whole queue during an outage and
+                            // nothing is left to show the recovery.
+                            drop(result);
+                            std::thread::sleep(BACKOFF);
+                        }
                     }
                 })
             })
@@ -196,7 +207,8 @@ fn a_postgres_restart_under_load_loses_nothing_and_the_server_recovers() {
 
 fn outage_under_load(app: &TestApp, outage: impl FnOnce()) {
     let token = app.token("enumerator", Some("ejemplo-hogares"));
-    let bodies = generate("ejemplo-hogares", "hogar", 1200, 13);
+    // More than the server can take during any outage: the load must outlast it.
+    let bodies = generate("ejemplo-hogares", "hogar", 6000, 13);
     let (acked, stop) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
     let running = load(&app.url, &token, bodies.clone(), 4, acked.clone(), stop.clone());
     wait_until("100 submissions are acknowledged", Duration::from_secs(60), || acked.load(Ordering::Relaxed) >= 100);
