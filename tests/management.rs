@@ -33,6 +33,12 @@ fn campo_with_stdin(args: &[&str], input: &str) -> (bool, String, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// How tokens are stored: their sha256, lowercase hex.
+fn sha256(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
 fn campo_ok(args: &[&str]) -> String {
     let (ok, out, err) = common::campo(args);
     assert!(ok, "campo {args:?} failed: {out}{err}");
@@ -134,6 +140,13 @@ fn people_sign_in_with_passwords_and_deactivation_stops_them(backend: Backend) {
     let id = submit(&app, &ana, proyecto(), json!({}));
     assert_eq!(app.db.rows(&format!("SELECT enumerator, team_id FROM submissions WHERE id = '{id}'"))[0], ["ana", "zacatecas"]);
     assert_eq!(app.get(&format!("/api/v1/studies/{STUDY}/forms/proyecto/export.csv"), Some(&ana)).status, 403);
+
+    // A session past its expiry is refused like an unknown token.
+    let short = sign_in(&app, "ana", "clave-de-ana-2026").json()["token"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/api/v1/me", Some(&short)).status, 200);
+    app.db.rows(&format!("UPDATE tokens SET expires_at = '2026-01-01T00:00:00.000Z' WHERE hash = '{}'", sha256(&short)));
+    assert_eq!(app.get("/api/v1/me", Some(&short)).status, 401, "an expired session");
+    assert_eq!(app.get("/api/v1/me", Some(&ana)).status, 200, "her other session is still live");
 
     // Wrong password and unknown user: the same answer.
     let wrong = sign_in(&app, "ana", "no-es-la-clave");
