@@ -295,12 +295,19 @@ impl App {
     }
 
     /// Stores a correction of a stored response as a new revision, re-validated and re-scored
-    /// exactly as a submission. The caller has checked who may correct it; `meta` is the
-    /// response as read then (a concurrent correction makes this one fail, not overwrite it).
-    pub async fn correct(&self, meta: &SubmissionMeta, request: CorrectionRequest, review_after: ReviewState, editor: &Actor) -> Result<CorrectionReceipt, SubmitError> {
-        let study = StudyId::parse(&meta.study).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let form = FormId::parse(&meta.form).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let version = self.version(&study, &form, Some(request.version.as_deref().unwrap_or(&meta.version))).await?;
+    /// exactly as a submission. The caller has checked who may correct it and that `meta` (the
+    /// response as read then) belongs to `study`/`form`; a concurrent correction makes this one
+    /// fail, not overwrite it.
+    pub async fn correct(
+        &self,
+        study: &StudyId,
+        form: &FormId,
+        meta: &SubmissionMeta,
+        request: CorrectionRequest,
+        review_after: ReviewState,
+        editor: &Actor,
+    ) -> Result<CorrectionReceipt, SubmitError> {
+        let version = self.version(study, form, Some(request.version.as_deref().unwrap_or(&meta.version))).await?;
         let (answers, evaluation) = self.evaluate(&version, request.answers).await?;
         let revision = NewRevision {
             id: meta.id.clone(),
@@ -313,7 +320,7 @@ impl App {
             scoring_plugin: version.record.scoring_plugin.clone(),
             review: review_after,
         };
-        let number = self.store.add_revision(&revision, &meta.study, editor).await?;
+        let number = self.store.add_revision(&revision, study.as_str(), editor).await?;
         Ok(CorrectionReceipt {
             id: meta.id.clone(),
             revision: number,

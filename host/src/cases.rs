@@ -48,7 +48,7 @@ pub async fn import(store: &Store, study: &StudyId, csv_bytes: &[u8], only_team:
     let detail = store.study(study).await?.ok_or_else(|| StoreError::Corrupt(format!("study {study} vanished")))?;
     let forms: Vec<FormId> = detail.forms.iter().map(|f| f.id.clone()).collect();
     let teams: Vec<TeamId> = store.teams(study).await?.into_iter().map(|t| t.id).collect();
-    let people: HashMap<String, i64> = store.people().await?.into_iter().filter(|p| p.active).map(|p| (p.username, p.id)).collect();
+    let people = store.active_person_ids().await?;
     let cases = parse(csv_bytes, &forms, &teams, &people, only_team).map_err(CaseImportError::Invalid)?;
     store.import_cases(study, &cases, actor).await?;
     Ok(ImportReport { imported: cases.len() })

@@ -273,10 +273,14 @@ impl Text {
 /// The current time as RFC 3339 UTC with milliseconds: how Campo stores and sorts timestamps.
 pub fn now_rfc3339() -> String {
     let now = time::OffsetDateTime::now_utc();
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    now.format(&format).unwrap_or_else(|_| now.unix_timestamp().to_string())
+    stored_timestamp(now).unwrap_or_else(|_| now.unix_timestamp().to_string())
+}
+
+/// An instant as Campo stores it: RFC 3339 in UTC with milliseconds (`2026-05-04T10:00:00.000Z`),
+/// so stored timestamps sort and compare as text.
+pub fn stored_timestamp(at: time::OffsetDateTime) -> Result<String, time::error::Format> {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    at.to_offset(time::UtcOffset::UTC).format(&format)
 }
 
 #[cfg(test)]

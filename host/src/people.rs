@@ -7,7 +7,7 @@ use argon2::{
 };
 
 use crate::{
-    domain::now_rfc3339,
+    domain::{now_rfc3339, stored_timestamp},
     store::{NewToken, Store, StoreError, audit::{Actor, AuditEvent}},
 };
 
@@ -117,15 +117,12 @@ pub async fn sign_in(store: &Store, username: &str, password: &str) -> Result<Se
     let hash = crate::http::token_hash(&token);
     let label = format!("session:{}", person.username);
     let new = NewToken { hash: &hash, role: None, study: None, team: None, label: &label, person_id: Some(person.id), expires_at: Some(&expires_at) };
-    let token_id = store.insert_token(&new, &actor).await?;
-    let actor = Actor { token_id: Some(token_id), ..actor };
-    store.audit(&[AuditEvent::new(&actor, "session.create", None, Some(&person.username), serde_json::json!({"expires_at": expires_at}))]).await?;
+    store.insert_token(&new, &actor).await?;
     Ok(Session { token, expires_at, person_id: person.id, username: person.username })
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    t.format(&format).unwrap_or_else(|_| now_rfc3339())
+    stored_timestamp(t).unwrap_or_else(|_| now_rfc3339())
 }
 
 #[cfg(test)]

@@ -228,15 +228,7 @@ pub async fn audit(command: AuditCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Some(broken) => bail!("audit log BROKEN at entry {}: {broken}", broken_seq(&broken)),
-    }
-}
-
-fn broken_seq(b: &crate::store::audit::AuditBreak) -> i64 {
-    use crate::store::audit::AuditBreak;
-    match b {
-        AuditBreak::Gap { expected, .. } => *expected,
-        AuditBreak::Link { seq, .. } | AuditBreak::Altered { seq } => *seq,
+        Some(broken) => bail!("audit log BROKEN at entry {}: {broken}", broken.seq()),
     }
 }
 

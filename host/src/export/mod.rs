@@ -212,15 +212,14 @@ pub async fn prepare(store: &Store, study: &StudyId, form: &FormId, options: Exp
 /// upper bound includes that whole day.
 fn instant(value: &str, upper: bool) -> Result<String, ExportError> {
     use time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description};
-    let stored = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     let bad = || ExportError::BadOption(format!("{value:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 instant"));
     let at = if let Ok(date) = time::Date::parse(value, format_description!("[year]-[month]-[day]")) {
         let start = date.midnight().assume_utc();
         if upper { start + Duration::days(1) } else { start }
     } else {
-        OffsetDateTime::parse(value, &Rfc3339).map_err(|_| bad())?.to_offset(time::UtcOffset::UTC)
+        OffsetDateTime::parse(value, &Rfc3339).map_err(|_| bad())?
     };
-    at.format(&stored).map_err(|_| bad())
+    crate::domain::stored_timestamp(at).map_err(|_| bad())
 }
 
 /// Runs an export into `out` on a blocking thread fed by the database stream; `progress` counts

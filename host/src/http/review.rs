@@ -168,7 +168,7 @@ pub async fn correct(
     } else {
         meta.review
     };
-    let receipt = state.app.correct(&meta, request, review_after, &principal.actor()).await?;
+    let receipt = state.app.correct(&study, &form, &meta, request, review_after, &principal.actor()).await?;
     tracing::info!(%study, %form, submission = %meta.id, revision = receipt.revision, "correction stored");
     Ok(Json(receipt))
 }

@@ -230,6 +230,16 @@ pub enum AuditBreak {
     Altered { seq: i64 },
 }
 
+impl AuditBreak {
+    /// The entry the chain breaks at (for a gap, the first missing one).
+    pub fn seq(&self) -> i64 {
+        match self {
+            AuditBreak::Gap { expected, .. } => *expected,
+            AuditBreak::Link { seq, .. } | AuditBreak::Altered { seq } => *seq,
+        }
+    }
+}
+
 /// What [`Store::verify_audit`] found.
 #[derive(Debug, Clone)]
 pub struct AuditReport {

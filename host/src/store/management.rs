@@ -290,6 +290,15 @@ impl Store {
         })
     }
 
+    /// Every active person's id by username (to resolve a case file's enumerators).
+    pub async fn active_person_ids(&self) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        with_pool!(self, read, |pool| {
+            let rows: Vec<(String, i64)> =
+                sqlx::query_as("SELECT username, id FROM people WHERE deactivated_at IS NULL").fetch_all(pool).await?;
+            Ok(rows.into_iter().collect())
+        })
+    }
+
     pub async fn person_id(&self, username: &str) -> Result<Option<i64>, StoreError> {
         with_pool!(self, read, |pool| {
             Ok(sqlx::query_scalar("SELECT id FROM people WHERE username = $1").bind(username).fetch_optional(pool).await?)

@@ -571,18 +571,17 @@ impl Store {
             .bind(now_rfc3339())
             .fetch_one(&mut *tx)
             .await?;
-            // Sessions are sign-ins, logged as such by the caller; API tokens are changes.
-            if token.role.is_some() {
-                tx.append_audit(&[audit::AuditEvent::new(
-                    actor,
-                    "token.create",
-                    token.study.map(StudyId::as_str),
-                    Some(&id.to_string()),
-                    serde_json::json!({"role": token.role.map(Role::as_str), "team": token.team.map(TeamId::as_str),
-                        "label": token.label, "person_id": token.person_id, "expires_at": token.expires_at}),
-                )])
-                .await?;
-            }
+            // A session is a sign-in; an API token is a change. Either is logged with the token.
+            let action = if token.role.is_some() { "token.create" } else { "session.create" };
+            tx.append_audit(&[audit::AuditEvent::new(
+                actor,
+                action,
+                token.study.map(StudyId::as_str),
+                Some(&id.to_string()),
+                serde_json::json!({"role": token.role.map(Role::as_str), "team": token.team.map(TeamId::as_str),
+                    "label": token.label, "person_id": token.person_id, "expires_at": token.expires_at}),
+            )])
+            .await?;
             tx.commit().await?;
             Ok(id)
         })
