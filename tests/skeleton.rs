@@ -28,6 +28,7 @@ crate::on_both_backends!(
     a_submission_is_stored_once_with_its_scores_and_metadata,
     every_bad_input_gets_a_clear_error_and_stores_nothing,
     generated_responses_are_reproducible_and_all_accepted,
+    concurrent_submissions_and_retries_share_commits_and_stay_exact,
     the_export_streams_metadata_answers_then_scores,
     the_openapi_document_describes_every_route_the_router_serves,
     every_log_line_of_a_request_carries_its_request_id,
@@ -221,6 +222,71 @@ fn generated_responses_are_reproducible_and_all_accepted(backend: Backend) {
         assert_eq!(reply.status, 201, "{body}: {}", reply.text());
     }
     assert_eq!(submissions(&app), 60);
+}
+
+/// Submissions commit in batches (group commit): whatever arrives while one commit runs goes
+/// into the next. 120 bodies sent at once from 24 threads, each of them twice in flight at the
+/// same time, plus for 20 of them a different body under the same id: every id is stored once,
+/// exactly one of its twins is 201 and the other 200, each changed body is 409, and every stored
+/// row has its own answers and its audit entry.
+fn concurrent_submissions_and_retries_share_commits_and_stay_exact(backend: Backend) {
+    let app = TestApp::spawn_example(backend);
+    let enumerator = app.token("enumerator", Some("ejemplo-hogares"));
+    let bodies = generate("ejemplo-hogares", "hogar", 120, 7);
+    let mut sends: Vec<(usize, Value)> = Vec::new();
+    for (i, body) in bodies.iter().enumerate() {
+        sends.push((i, body.clone()));
+        sends.push((i, body.clone()));
+        if i % 6 == 0 {
+            let mut changed = body.clone();
+            changed["answers"]["ingreso_mensual"] = json!(12_345_678);
+            sends.push((i, changed));
+        }
+    }
+    // Interleave so twins land in the same batch as often as in different ones.
+    sends.sort_by_key(|(i, body)| (i % 24, body["answers"]["ingreso_mensual"] == json!(12_345_678), *i));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let replies = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..24 {
+            scope.spawn(|| {
+                loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((i, body)) = sends.get(n) else { break };
+                    let changed = body["answers"]["ingreso_mensual"] == json!(12_345_678);
+                    let reply = app.post_json(SUBMIT, Some(&enumerator), body);
+                    replies.lock().unwrap().push((*i, changed, reply.status, reply.text()));
+                }
+            });
+        }
+    });
+    let replies = replies.into_inner().unwrap();
+    for i in 0..bodies.len() {
+        let same: Vec<u16> = replies.iter().filter(|r| r.0 == i && !r.1).map(|r| r.2).collect();
+        let mut sorted = same.clone();
+        sorted.sort();
+        // A changed body may be stored first; then both twins are 409.
+        let changed: Vec<u16> = replies.iter().filter(|r| r.0 == i && r.1).map(|r| r.2).collect();
+        match changed.as_slice() {
+            [201] => assert_eq!(sorted, [409, 409], "id {i}: the changed body won, the twins conflict"),
+            [] | [409] => assert_eq!(sorted, [200, 201], "id {i}: one twin stored, the other replayed: {replies:?}"),
+            other => panic!("id {i}: changed body answered {other:?}"),
+        }
+    }
+    assert_eq!(submissions(&app), 120, "every id stored once");
+    let ids: std::collections::HashSet<String> = app.db.rows("SELECT id FROM submissions").into_iter().map(|r| r[0].clone()).collect();
+    assert_eq!(ids.len(), 120);
+    for body in &bodies {
+        let id = body["id"].as_str().unwrap();
+        let stored = &app.db.rows(&format!("SELECT answers FROM submissions WHERE id = '{id}'"))[0][0];
+        let stored: Value = serde_json::from_str(stored).unwrap();
+        let changed = stored["ingreso_mensual"] == json!(12_345_678);
+        if !changed {
+            assert_eq!(stored["comuna"], body["answers"]["comuna"], "{id} holds its own answers");
+        }
+    }
+    app.db.wait_until_audited();
+    assert_eq!(app.db.count("SELECT COUNT(*) FROM audit_log WHERE action = 'submission.create'"), 120, "one audit entry per stored row");
 }
 
 fn the_export_streams_metadata_answers_then_scores(backend: Backend) {

@@ -40,7 +40,7 @@ pub enum StoreError {
     Concurrent(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    #[error("the SQLite writer stopped")]
+    #[error("the submission writer stopped")]
     WriterGone,
     #[error("`campo backup` copies SQLite stores; back up PostgreSQL with pg_dump (e.g. `pg_dump -Fc -f campo.dump DBNAME`)")]
     BackupUnsupported,
@@ -50,19 +50,24 @@ impl StoreError {
     /// Whether the database cannot be reached right now (down, restarting, refusing
     /// connections, or out of connections): the request may succeed if retried later.
     pub fn is_unavailable(&self) -> bool {
-        let StoreError::Database(e) = self else {
-            return matches!(self, StoreError::WriterGone);
-        };
-        match e {
-            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
-            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-                // PostgreSQL SQLSTATE: 08 connection exception, 53 insufficient resources,
-                // 57P01-03 shutting down or starting up, 55000 database not accepting connections.
-                // SQLite: 5 busy, 6 locked (after the busy timeout).
-                code.starts_with("08") || code.starts_with("53") || code.starts_with("57P") || code == "55000" || code == "5" || code == "6"
-            }),
-            _ => false,
+        match self {
+            StoreError::Database(e) => database_unavailable(e),
+            _ => matches!(self, StoreError::WriterGone),
         }
+    }
+}
+
+/// [`StoreError::is_unavailable`] for a driver error.
+fn database_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // PostgreSQL SQLSTATE: 08 connection exception, 53 insufficient resources,
+            // 57P01-03 shutting down or starting up, 55000 database not accepting connections.
+            // SQLite: 5 busy, 6 locked (after the busy timeout).
+            code.starts_with("08") || code.starts_with("53") || code.starts_with("57P") || code == "55000" || code == "5" || code == "6"
+        }),
+        _ => false,
     }
 }
 
@@ -77,8 +82,8 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
-    /// SQLite only: the task that commits submissions in batches.
-    writer: Option<writer::Writer>,
+    /// The task that commits submissions in batches (group commit).
+    writer: writer::Writer,
 }
 
 #[derive(Clone)]
@@ -146,14 +151,6 @@ const INSERT_SUBMISSION: &str = "INSERT INTO submissions (id, study_id, form_id,
      warnings, enumerator, token_id, received_at, logic_plugin, scoring_plugin, person_id, case_key, team_id, started_at, completed_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (id) DO NOTHING";
 
-/// [`INSERT_SUBMISSION`] that also marks the new row for the audit sealer, in one statement
-/// (so one atomic commit, and no lock held across it).
-const INSERT_SUBMISSION_PENDING_AUDIT: &str = "WITH stored AS (INSERT INTO submissions (id, study_id, form_id, version,
-     request_hash, answers, scores, warnings, enumerator, token_id, received_at, logic_plugin, scoring_plugin, person_id, case_key,
-     team_id, started_at, completed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (id) DO NOTHING RETURNING seq)
-     INSERT INTO audit_pending (submission_seq) SELECT seq FROM stored";
-
 /// The audit entry a stored submission gets (in the same transaction).
 fn submission_event(s: &NewSubmission) -> audit::AuditEvent {
     audit::SubmissionFacts {
@@ -186,7 +183,7 @@ impl Store {
             let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
             sqlx::migrate!("../migrations/sqlite").run(&write).await?;
             let read = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(false)).await?;
-            let writer = Some(writer::Writer::start(write.clone()));
+            let writer = writer::Writer::start(writer::Target::Sqlite(write.clone()));
             Store { pool: Pool::Sqlite { write, read }, writer }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // While the server restarts, acquiring waits (and retries refused connections) up
@@ -197,7 +194,8 @@ impl Store {
                 .connect(url)
                 .await?;
             sqlx::migrate!("../migrations/postgres").run(&pool).await?;
-            Store { pool: Pool::Postgres(pool), writer: None }
+            let writer = writer::Writer::start(writer::Target::Postgres(pool.clone()));
+            Store { pool: Pool::Postgres(pool), writer }
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
@@ -659,15 +657,9 @@ impl Store {
     /// concurrent twin on another host).
     pub async fn insert_submission(&self, s: NewSubmission) -> Result<InsertOutcome, StoreError> {
         let id = s.id;
-        let inserted = match &self.pool {
-            Pool::Sqlite { .. } => self.writer.as_ref().ok_or(StoreError::WriterGone)?.insert(s).await?,
-            // One statement, no lock: the audit entry is appended by the sealer
-            // (`Store::seal_audit`), so concurrent submissions commit in parallel.
-            Pool::Postgres(pg) => {
-                bind_submission!(sqlx::query(INSERT_SUBMISSION_PENDING_AUDIT), &s).execute(pg).await?.rows_affected() == 1
-            }
-        };
-        if inserted {
+        // Through the group-commit writer on both databases. On PostgreSQL no lock is taken: the
+        // audit entries are appended by the sealer (`Store::seal_audit`).
+        if self.writer.insert(s).await? {
             return Ok(InsertOutcome::Inserted);
         }
         let stored = self.submission(&id).await?.ok_or_else(|| StoreError::Corrupt("submission vanished".into()))?;
