@@ -58,7 +58,7 @@ fn main() {
 
         // The guest and the native build must agree before their speed is compared.
         for input in &inputs {
-            let wasm_out = runtime.evaluate(&hash, Entry::Score, input, &limits).expect("wasm scores");
+            let wasm_out = runtime.evaluate::<serde_json::Value>(&hash, Entry::Score, input, &limits).expect("wasm scores");
             assert_eq!(wasm_out, serde_json::from_slice::<Value>(&native_call(case.native, input)).unwrap(), "wasm and native disagree");
         }
 
@@ -74,7 +74,7 @@ fn main() {
         }) / RESPONSES as f64;
         let call = best_of(|| {
             for input in &inputs {
-                black_box(runtime.evaluate(&hash, Entry::Score, input, &limits).unwrap());
+                black_box(runtime.evaluate::<serde_json::Value>(&hash, Entry::Score, input, &limits).unwrap());
             }
         }) / RESPONSES as f64;
         let fresh = best_of(|| {

@@ -351,7 +351,7 @@ impl App {
         let input = envelope(&version.record, answers);
         let runtime = self.runtime.clone();
         let (plugin, limits) = (plugin.clone(), version.limits);
-        let result = tokio::task::spawn_blocking(move || runtime.evaluate(&plugin, entry, &input, &limits))
+        let result = tokio::task::spawn_blocking(move || runtime.evaluate::<Value>(&plugin, entry, &input, &limits))
             .await
             .map_err(|e| StoreError::Corrupt(format!("plugin task: {e}")))?;
         Ok(result?)
@@ -426,9 +426,7 @@ fn evaluate_blocking(runtime: &Runtime, version: &PreparedVersion, mut answers: 
 
     let mut warnings = Vec::new();
     if let Some(logic_plugin) = &record.logic_plugin {
-        let output = runtime.evaluate(logic_plugin, Entry::Logic, &envelope(record, &answers), &version.limits)?;
-        let logic: Logic = serde_json::from_value(output)
-            .map_err(|e| PluginError::BadOutput { plugin: logic_plugin.clone(), reason: format!("logic result: {e}") })?;
+        let logic: Logic = runtime.evaluate(logic_plugin, Entry::Logic, &envelope(record, &answers), &version.limits)?;
         for (path, value) in &logic.computed {
             set_pointer(&mut answers, path, value.clone()).map_err(|reason| PluginError::BadOutput { plugin: logic_plugin.clone(), reason })?;
         }
@@ -446,9 +444,7 @@ fn evaluate_blocking(runtime: &Runtime, version: &PreparedVersion, mut answers: 
 
     let mut scores = json!({});
     if let Some(scoring_plugin) = &record.scoring_plugin {
-        let output = runtime.evaluate(scoring_plugin, Entry::Score, &envelope(record, &answers), &version.limits)?;
-        let parsed: Scores = serde_json::from_value(output)
-            .map_err(|e| PluginError::BadOutput { plugin: scoring_plugin.clone(), reason: format!("scoring result: {e}") })?;
+        let parsed: Scores = runtime.evaluate(scoring_plugin, Entry::Score, &envelope(record, &answers), &version.limits)?;
         let declared: Vec<&str> = record.scores.iter().map(|s| s.name.as_str()).collect();
         if let Some(unknown) = parsed.scores.keys().find(|name| !declared.is_empty() && !declared.contains(&name.as_str())) {
             return Err(PluginError::BadOutput {
@@ -493,7 +489,7 @@ fn logic_errors(logic: &Logic, answers: &Value) -> Vec<FieldError> {
                 message: "Esta pregunta no corresponde según las respuestas anteriores; no debe responderse".into(),
                 message_en: "This question does not apply given the earlier answers; it must not be answered".into(),
             });
-        } else if state.required && logic.is_relevant(path) && answer.is_none() {
+        } else if state.required && is_relevant(logic, path) && answer.is_none() {
             errors.push(FieldError {
                 path: path.clone(),
                 code: "required".into(),
@@ -511,6 +507,15 @@ fn logic_errors(logic: &Logic, answers: &Value) -> Vec<FieldError> {
         });
     }
     errors
+}
+
+/// [`Logic::is_relevant`] for a path the logic result itself names (already a pointer): looks
+/// up the field and the groups it sits in, where the SDK's method scans every field, which made
+/// checking each required question quadratic in the size of the form.
+fn is_relevant(logic: &Logic, path: &str) -> bool {
+    let pointer: std::borrow::Cow<str> = if path.starts_with('/') { path.into() } else { format!("/{path}").into() };
+    let hidden = |p: &str| logic.fields.get(p).is_some_and(|state| !state.relevant);
+    !(hidden(&pointer) || pointer.match_indices('/').any(|(end, _)| hidden(&pointer[..end])))
 }
 
 fn is_empty(value: &Value) -> bool {
@@ -568,6 +573,17 @@ fn referenced_hashes(files: &BundleFiles) -> Vec<PluginHash> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn relevance_by_ancestors_agrees_with_the_sdk() {
+        let mut logic = Logic::default();
+        logic.hide("hogar/miembros/0").relevant("hogar", true).hide("ingreso").require("edad").hide("");
+        logic.fields.insert("sin_barra".into(), campo_sdk::FieldState { relevant: false, required: true });
+        for path in ["/hogar/miembros/0", "/hogar/miembros/0/edad", "/hogar/miembros/01", "/hogar/miembros", "/hogar", "/ingreso",
+                     "/ingresos", "/edad", "edad", "/", "", "sin_barra", "/sin_barra", "/otra/cosa"] {
+            assert_eq!(is_relevant(&logic, path), logic.is_relevant(path), "{path:?}");
+        }
+    }
     use super::*;
 
     #[test]

@@ -163,7 +163,7 @@ pub fn check(wasm_path: &Path, input_path: Option<&Path>) -> anyhow::Result<Stri
             continue;
         }
         let started = std::time::Instant::now();
-        let result = runtime.evaluate(&hash, entry, &envelope, &limits).map_err(|e| anyhow::anyhow!("{} on the sample: {e}", entry.capability()))?;
+        let result: Value = runtime.evaluate(&hash, entry, &envelope, &limits).map_err(|e| anyhow::anyhow!("{} on the sample: {e}", entry.capability()))?;
         writeln!(out, "{:<13} ok in {:.2} ms: {}", entry.capability(), started.elapsed().as_secs_f64() * 1000.0, serde_json::to_string(&result)?)?;
     }
     Ok(out)

@@ -49,6 +49,14 @@ impl Entry {
             Entry::Score => "score",
         }
     }
+
+    /// How an error message names this entry's result.
+    fn result_name(self) -> &'static str {
+        match self {
+            Entry::Logic => "logic",
+            Entry::Score => "scoring",
+        }
+    }
 }
 
 /// Why an evaluation produced no result. Each names the plugin; limit breaches name the limit.
@@ -102,6 +110,10 @@ struct LoadedPlugin {
     pre: InstancePre<Guest>,
     report: ModuleReport,
     idle: std::sync::Mutex<Vec<PluginInstance>>,
+    /// The linear memory size (bytes) a warm instance is grown to: the most a call of this
+    /// plugin has needed so far, so its calls do not grow memory (a grown instance cannot be
+    /// reset) and a reset copies no more than they use.
+    warm_memory: std::sync::atomic::AtomicUsize,
 }
 
 /// The per-store state: the limiter, and what it denied (to name the limit when a trap follows).
@@ -216,7 +228,7 @@ impl Runtime {
         let engine_error = |message: String| PluginError::Engine { plugin: hash.clone(), message };
         let module = self.compile(hash, wasm).map_err(engine_error)?;
         let pre = self.linker.instantiate_pre(&module).map_err(|e| engine_error(e.to_string()))?;
-        let loaded = Arc::new(LoadedPlugin { pre, report: report.clone(), idle: Default::default() });
+        let loaded = Arc::new(LoadedPlugin { pre, report: report.clone(), idle: Default::default(), warm_memory: Default::default() });
         if let Ok(mut plugins) = self.plugins.write() {
             plugins.insert(hash.clone(), loaded);
         }
@@ -250,7 +262,10 @@ impl Runtime {
     /// its warm-up (memory and exported mutable globals restored), which avoids faulting in a
     /// fresh memory for every response; any other module, and any instance whose call failed
     /// or grew its memory, gets a fresh instance.
-    pub fn evaluate(&self, hash: &PluginHash, entry: Entry, input: &[u8], limits: &Limits) -> Result<Value, PluginError> {
+    ///
+    /// The result is parsed straight into `T` (the host's typed view of a logic or scoring
+    /// result, or a [`Value`]): no intermediate tree on the hot path.
+    pub fn evaluate<T: serde::de::DeserializeOwned>(&self, hash: &PluginHash, entry: Entry, input: &[u8], limits: &Limits) -> Result<T, PluginError> {
         let loaded = self.loaded(hash)?;
         let enabled = match entry {
             Entry::Logic => loaded.report.capabilities.logic,
@@ -272,6 +287,14 @@ impl Runtime {
             None => self.instantiate(&loaded, hash, &limits, loaded.report.resettable)?,
         };
         let result = instance.call(hash, entry, input, &limits);
+        if result.is_ok() && loaded.report.resettable && !instance.image.is_empty() {
+            // A call that grew the memory: later instances start at its size, up to a ceiling
+            // (beyond it such calls get a fresh instance rather than every reset copying more).
+            let size = instance.memory.data_size(&instance.store);
+            if size > instance.image.len() && size <= MAX_WARM_MEMORY {
+                loaded.warm_memory.fetch_max(size, Relaxed);
+            }
+        }
         if result.is_ok() && loaded.report.resettable && instance.reset() && self.idle_instances.load(Relaxed) < MAX_IDLE_TOTAL {
             if let Ok(mut idle) = loaded.idle.lock() {
                 if idle.len() < MAX_IDLE_PER_PLUGIN {
@@ -332,9 +355,23 @@ impl Runtime {
         let mut plugin = PluginInstance { store, memory, alloc, logic, score, image: Vec::new(), globals: Vec::new(), stack_pointer };
         if warm {
             // Warm the guest allocator up (no plugin logic runs): the heap it grows stays in
-            // the image, so ordinary evaluations neither grow memory nor start cold.
-            let ptr = plugin.alloc.call(&mut plugin.store, WARM_UP_BYTES).map_err(|e| classify(hash, &plugin.store, e))?;
-            dealloc.call(&mut plugin.store, (ptr, WARM_UP_BYTES)).map_err(|e| classify(hash, &plugin.store, e))?;
+            // the image, so ordinary evaluations neither grow memory nor start cold. It is grown
+            // to what this plugin's calls have needed so far (at least WARM_UP_BYTES more
+            // than its initial memory): every reset copies the whole image, so a larger one
+            // than the calls need costs on every call.
+            let target = loaded.warm_memory.load(std::sync::atomic::Ordering::Relaxed);
+            let initial = plugin.memory.data_size(&plugin.store);
+            let mut bytes = target.saturating_sub(initial).max(WARM_UP_BYTES as usize);
+            loop {
+                let size = u32::try_from(bytes).unwrap_or(u32::MAX);
+                let ptr = plugin.alloc.call(&mut plugin.store, size).map_err(|e| classify(hash, &plugin.store, e))?;
+                dealloc.call(&mut plugin.store, (ptr, size)).map_err(|e| classify(hash, &plugin.store, e))?;
+                // The allocator may have served part of it from memory it already had.
+                if plugin.memory.data_size(&plugin.store) >= target || bytes >= MAX_WARM_MEMORY {
+                    break;
+                }
+                bytes += WARM_UP_BYTES as usize;
+            }
             plugin.image = plugin.memory.data(&plugin.store).to_vec();
             let globals: Vec<wasmtime::Global> =
                 instance.exports(&mut plugin.store).filter_map(|e| e.into_global()).collect();
@@ -349,8 +386,11 @@ impl Runtime {
     }
 }
 
-/// Warm-up allocation: enough heap for the JSON of a large questionnaire response.
-const WARM_UP_BYTES: u32 = 256 * 1024;
+/// The least a warm-up allocates: the heap a typical questionnaire response's JSON needs. A
+/// plugin whose calls need more is warmed up to what they needed (`LoadedPlugin::warm_memory`).
+const WARM_UP_BYTES: u32 = 64 * 1024;
+/// The largest memory a warm instance is grown to; calls needing more get fresh instances.
+const MAX_WARM_MEMORY: usize = 4 << 20;
 /// Warm instances kept per plugin: more than the evaluations one plugin runs at once here.
 const MAX_IDLE_PER_PLUGIN: usize = 8;
 /// Warm instances kept in all: half the pool, the other half is for evaluations in flight.
@@ -373,7 +413,7 @@ struct PluginInstance {
 }
 
 impl PluginInstance {
-    fn call(&mut self, plugin: &PluginHash, entry: Entry, input: &[u8], limits: &Limits) -> Result<Value, PluginError> {
+    fn call<T: serde::de::DeserializeOwned>(&mut self, plugin: &PluginHash, entry: Entry, input: &[u8], limits: &Limits) -> Result<T, PluginError> {
         let guest = self.store.data_mut();
         guest.memory_limit = limits.memory_bytes;
         guest.table_limit = limits.table_elements;
@@ -411,7 +451,14 @@ impl PluginInstance {
         if failed {
             return Err(PluginError::Failed { plugin: plugin.clone(), message: text.chars().take(2000).collect() });
         }
-        serde_json::from_str(text).map_err(|e| PluginError::BadOutput { plugin: plugin.clone(), reason: format!("result is not JSON: {e}") })
+        serde_json::from_str(text).map_err(|e| {
+            // Say whether it is not JSON at all or JSON of the wrong shape.
+            let reason = match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Err(syntax) => format!("result is not JSON: {syntax}"),
+                Ok(_) => format!("{} result: {e}", entry.result_name()),
+            };
+            PluginError::BadOutput { plugin: plugin.clone(), reason }
+        })
     }
 
     fn classify_call_error(&mut self, plugin: &PluginHash, error: wasmtime::Error) -> PluginError {
