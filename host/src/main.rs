@@ -1,3 +1,7 @@
+/// See host/Cargo.toml: mimalloc instead of the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     match campo::cli::run() {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -89,17 +89,22 @@ where
                 ApiError::bad_request("unreadable_body", rejection.body_text())
             }
         })?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not JSON: {e}")))?;
-        let typed = serde_json::from_value(value).map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                format!("El cuerpo no tiene la forma esperada: {e}"),
-                format!("The body does not have the expected shape: {e}"),
-            )
-        })?;
-        Ok(JsonBody(typed))
+        // One typed parse on the happy path. Only when it fails is the body read again as
+        // plain JSON, to tell malformed JSON (400) from the wrong shape (422): a typed parse
+        // stops at the first error of either kind.
+        let shape_error = match serde_json::from_slice(&bytes) {
+            Ok(typed) => return Ok(JsonBody(typed)),
+            Err(e) => e,
+        };
+        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+            return Err(ApiError::bad_request("malformed_json", format!("the body is not JSON: {e}")));
+        }
+        Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("El cuerpo no tiene la forma esperada: {shape_error}"),
+            format!("The body does not have the expected shape: {shape_error}"),
+        ))
     }
 }
 
