@@ -389,6 +389,8 @@ impl Runtime {
 /// The least a warm-up allocates: the heap a typical questionnaire response's JSON needs. A
 /// plugin whose calls need more is warmed up to what they needed (`LoadedPlugin::warm_memory`).
 const WARM_UP_BYTES: u32 = 64 * 1024;
+/// The unit [`PluginInstance::reset`] compares and restores.
+const RESET_PAGE: usize = 4096;
 /// The largest memory a warm instance is grown to; calls needing more get fresh instances.
 const MAX_WARM_MEMORY: usize = 4 << 20;
 /// Warm instances kept per plugin: more than the evaluations one plugin runs at once here.
@@ -481,7 +483,14 @@ impl PluginInstance {
         if self.image.is_empty() || self.memory.data_size(&self.store) != self.image.len() {
             return false;
         }
-        self.memory.data_mut(&mut self.store).copy_from_slice(&self.image);
+        // Only the pages that differ are written back: a call touches its stack and the low
+        // end of the heap, and comparing a clean page costs less than rewriting it.
+        let memory = self.memory.data_mut(&mut self.store);
+        for (page, image) in memory.chunks_mut(RESET_PAGE).zip(self.image.chunks(RESET_PAGE)) {
+            if page != image {
+                page.copy_from_slice(image);
+            }
+        }
         for (global, value) in &self.globals {
             if global.set(&mut self.store, *value).is_err() {
                 return false;
