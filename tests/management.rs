@@ -492,4 +492,63 @@ crate::on_both_backends!(
     the_audit_log_records_every_action_and_detects_tampering,
     a_deleted_audit_entry_is_detected,
     the_dashboard_figures_equal_counts_computed_in_sql,
+    concurrent_requests_each_get_their_own_token_read_after_they_arrive,
 );
+
+/// Token look-ups of concurrent requests share queries on PostgreSQL (`store::token_reader`).
+/// 24 threads send 480 requests with eight live tokens (each its own name and role), a revoked
+/// one and an unknown one, interleaved: each answer names its own token's holder, and the dead
+/// ones are 401. Then a token revoked while the load runs is refused from the next request on.
+fn concurrent_requests_each_get_their_own_token_read_after_they_arrive(backend: Backend) {
+    let app = spawn(backend);
+    let roles = ["enumerator", "supervisor", "analyst", "designer"];
+    let live: Vec<(String, String)> = (0..8)
+        .map(|i| {
+            let label = format!("guion-{i}");
+            (token(&app, roles[i % roles.len()], &["--label", &label]), label)
+        })
+        .collect();
+    let revoked = token(&app, "enumerator", &["--label", "revocado"]);
+    let revoked_id = app.db.rows("SELECT id FROM tokens WHERE label = 'revocado'")[0][0].clone();
+    campo_ok(&["token", "revoke", &revoked_id, "--db", &app.db.url]);
+    let unknown = format!("campo_{}", "0".repeat(64));
+
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let victim_revoked = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..24 {
+            scope.spawn(|| {
+                loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if n >= 480 {
+                        break;
+                    }
+                    match n % 10 {
+                        8 => assert_eq!(app.get("/api/v1/me", Some(&revoked)).status, 401, "revoked"),
+                        9 => assert_eq!(app.get("/api/v1/me", Some(&unknown)).status, 401, "unknown"),
+                        i => {
+                            let (token, label) = &live[i];
+                            let after_revocation = victim_revoked.load(std::sync::atomic::Ordering::SeqCst);
+                            let me = app.get("/api/v1/me", Some(token));
+                            if i == 0 && (after_revocation || me.status == 401) {
+                                assert!(me.status == 401 || !after_revocation, "a request sent after the revocation committed is refused");
+                                continue;
+                            }
+                            assert_eq!(me.status, 200, "{}", me.text());
+                            assert_eq!(me.json()["name"], label.as_str(), "each request is answered with its own token");
+                        }
+                    }
+                }
+            });
+        }
+        // Revoked in the middle of the load: refused from the next request on.
+        let (victim, _) = &live[0];
+        let victim_id = app.db.rows("SELECT id FROM tokens WHERE label = 'guion-0'")[0][0].clone();
+        while next.load(std::sync::atomic::Ordering::Relaxed) < 240 {
+            std::thread::yield_now();
+        }
+        app.db.rows(&format!("UPDATE tokens SET revoked_at = '2026-01-01T00:00:00.000Z' WHERE id = {victim_id}"));
+        victim_revoked.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(app.get("/api/v1/me", Some(victim)).status, 401, "revoked under load");
+    });
+}

@@ -84,6 +84,8 @@ pub struct Store {
     pool: Pool,
     /// The task that commits submissions in batches (group commit).
     writer: writer::Writer,
+    /// PostgreSQL only: the task that reads concurrent token look-ups in one query.
+    token_reader: Option<token_reader::TokenReader>,
 }
 
 #[derive(Clone)]
@@ -143,6 +145,7 @@ macro_rules! bind_submission {
     }};
 }
 
+mod token_reader;
 mod writer;
 
 /// Inserts a submission unless one with its id is stored (a retry, or its twin on another
@@ -165,6 +168,45 @@ fn submission_event(s: &NewSubmission) -> audit::AuditEvent {
     .event()
 }
 
+/// Live tokens (not revoked, not expired, their person active) with their person; `$1` is now,
+/// `$hash` picks them by `$2`.
+macro_rules! live_tokens_where {
+    ($hash:literal) => {
+        concat!(
+            "SELECT t.id, t.hash, t.role, t.study_id, t.team_id, t.label, t.person_id, p.username, p.is_admin
+             FROM tokens t LEFT JOIN people p ON p.id = t.person_id
+             WHERE t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $1)
+             AND (t.person_id IS NULL OR p.deactivated_at IS NULL) AND ",
+            $hash
+        )
+    };
+}
+const LIVE_TOKEN: &str = live_tokens_where!("t.hash = $2");
+/// PostgreSQL: the live tokens among the hashes `$2` (an array).
+const LIVE_TOKENS_AMONG: &str = live_tokens_where!("t.hash = ANY($2)");
+
+fn token_record(r: &impl CampoRow) -> Result<TokenRecord, StoreError> {
+    let role = r.text("role")?;
+    let study = r.opt_text("study_id")?;
+    let team = r.opt_text("team_id")?;
+    let person = match r.opt_int("person_id")? {
+        Some(id) => Some(PersonRef { id, username: r.text("username")?, is_admin: r.int("is_admin")? != 0 }),
+        None => None,
+    };
+    Ok(TokenRecord {
+        id: r.int("id")?,
+        role: if role == SESSION_ROLE {
+            None
+        } else {
+            Some(Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("token role {role:?}")))?)
+        },
+        study: study.map(|s| StudyId::parse(&s)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        team: team.map(|s| TeamId::parse(&s)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        label: r.text("label")?,
+        person,
+    })
+}
+
 /// SQLite's durability. In WAL mode, FULL syncs the WAL at every commit, so an acknowledged
 /// submission survives a power loss, not only a crash of `campo` (NORMAL's promise). With group
 /// commit one fsync covers a whole batch, so the stronger promise is affordable (BENCHMARKS.md).
@@ -184,7 +226,7 @@ impl Store {
             sqlx::migrate!("../migrations/sqlite").run(&write).await?;
             let read = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(false)).await?;
             let writer = writer::Writer::start(writer::Target::Sqlite(write.clone()));
-            Store { pool: Pool::Sqlite { write, read }, writer }
+            Store { pool: Pool::Sqlite { write, read }, writer, token_reader: None }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // While the server restarts, acquiring waits (and retries refused connections) up
             // to the timeout; a longer outage answers 503 and the pool reconnects by itself.
@@ -195,7 +237,8 @@ impl Store {
                 .await?;
             sqlx::migrate!("../migrations/postgres").run(&pool).await?;
             let writer = writer::Writer::start(writer::Target::Postgres(pool.clone()));
-            Store { pool: Pool::Postgres(pool), writer }
+            let token_reader = Some(token_reader::TokenReader::start(pool.clone()));
+            Store { pool: Pool::Postgres(pool), writer, token_reader }
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
@@ -603,41 +646,21 @@ impl Store {
     }
 
     /// The live token with this hash: not revoked, not expired, and its person (if any) active.
+    ///
+    /// Read on every request, never cached, so a revocation or deactivation made anywhere
+    /// applies to the next request. On PostgreSQL concurrent look-ups share one query
+    /// (`token_reader`): each is still read after its request arrived.
     pub async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        with_pool!(self, read, |pool| {
-            let row = sqlx::query(
-                "SELECT t.id, t.role, t.study_id, t.team_id, t.label, t.person_id, p.username, p.is_admin
-                 FROM tokens t LEFT JOIN people p ON p.id = t.person_id
-                 WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
-                 AND (t.person_id IS NULL OR p.deactivated_at IS NULL)",
-            )
-            .bind(hash)
-            .bind(now_rfc3339())
-            .fetch_optional(pool)
-            .await?;
-            row.map(|r| {
-                let role = r.text("role")?;
-                let study = r.opt_text("study_id")?;
-                let team = r.opt_text("team_id")?;
-                let person = match r.opt_int("person_id")? {
-                    Some(id) => Some(PersonRef { id, username: r.text("username")?, is_admin: r.int("is_admin")? != 0 }),
-                    None => None,
-                };
-                Ok(TokenRecord {
-                    id: r.int("id")?,
-                    role: if role == SESSION_ROLE {
-                        None
-                    } else {
-                        Some(Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("token role {role:?}")))?)
-                    },
-                    study: study.map(|s| StudyId::parse(&s)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    team: team.map(|s| TeamId::parse(&s)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    label: r.text("label")?,
-                    person,
-                })
-            })
-            .transpose()
-        })
+        match &self.pool {
+            Pool::Sqlite { read, .. } => sqlx::query(LIVE_TOKEN)
+                .bind(now_rfc3339())
+                .bind(hash)
+                .fetch_optional(read)
+                .await?
+                .map(|r| token_record(&r))
+                .transpose(),
+            Pool::Postgres(_) => self.token_reader.as_ref().ok_or(StoreError::WriterGone)?.lookup(hash.to_string()).await,
+        }
     }
 
     // ---- submissions --------------------------------------------------------------------
