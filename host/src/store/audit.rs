@@ -162,7 +162,7 @@ pub(crate) trait AppendAudit {
 }
 
 macro_rules! append_audit_impl {
-    ($conn:ty, $lock:expr) => {
+    ($conn:ty, $lock:expr, $insert:ident) => {
         impl AppendAudit for $conn {
             async fn append_audit(&mut self, events: &[AuditEvent]) -> Result<(), sqlx::Error> {
                 if events.is_empty() {
@@ -174,50 +174,92 @@ macro_rules! append_audit_impl {
                 let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
                     .fetch_optional(&mut *self)
                     .await?;
-                let (mut seq, mut prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
-                let at = now_rfc3339();
-                for event in events {
-                    seq += 1;
-                    let mut entry = AuditEntry {
-                        seq,
-                        at: at.clone(),
-                        actor: event.actor.name.clone(),
-                        person_id: event.actor.person_id,
-                        token_id: event.actor.token_id,
-                        action: event.action.to_string(),
-                        study: event.study.clone(),
-                        target: event.target.clone(),
-                        details: event.details.to_string(),
-                        prev_hash,
-                        hash: String::new(),
-                    };
-                    entry.hash = entry.expected_hash();
-                    sqlx::query(
-                        "INSERT INTO audit_log (seq, at, actor, person_id, token_id, action, study_id, target, details, prev_hash, hash)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                    )
-                    .bind(entry.seq)
-                    .bind(&entry.at)
-                    .bind(&entry.actor)
-                    .bind(entry.person_id)
-                    .bind(entry.token_id)
-                    .bind(&entry.action)
-                    .bind(&entry.study)
-                    .bind(&entry.target)
-                    .bind(&entry.details)
-                    .bind(&entry.prev_hash)
-                    .bind(&entry.hash)
-                    .execute(&mut *self)
-                    .await?;
-                    prev_hash = entry.hash;
-                }
-                Ok(())
+                $insert(self, &chained(events, head)).await
             }
         }
     };
 }
-append_audit_impl!(sqlx::SqliteConnection, None::<&'static str>);
-append_audit_impl!(sqlx::PgConnection, Some("SELECT pg_advisory_xact_lock($1)"));
+append_audit_impl!(sqlx::SqliteConnection, None::<&'static str>, insert_each);
+append_audit_impl!(sqlx::PgConnection, Some("SELECT pg_advisory_xact_lock($1)"), insert_all_at_once);
+
+/// The entries `events` become after `head` (the chain's last `seq` and `hash`).
+fn chained(events: &[AuditEvent], head: Option<(i64, String)>) -> Vec<AuditEntry> {
+    let (mut seq, mut prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
+    let at = now_rfc3339();
+    events
+        .iter()
+        .map(|event| {
+            seq += 1;
+            let mut entry = AuditEntry {
+                seq,
+                at: at.clone(),
+                actor: event.actor.name.clone(),
+                person_id: event.actor.person_id,
+                token_id: event.actor.token_id,
+                action: event.action.to_string(),
+                study: event.study.clone(),
+                target: event.target.clone(),
+                details: event.details.to_string(),
+                prev_hash: std::mem::take(&mut prev_hash),
+                hash: String::new(),
+            };
+            entry.hash = entry.expected_hash();
+            prev_hash = entry.hash.clone();
+            entry
+        })
+        .collect()
+}
+
+/// SQLite: a statement per entry (in-process, no round trips to save).
+async fn insert_each(conn: &mut sqlx::SqliteConnection, entries: &[AuditEntry]) -> Result<(), sqlx::Error> {
+    for entry in entries {
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, person_id, token_id, action, study_id, target, details, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(entry.seq)
+        .bind(&entry.at)
+        .bind(&entry.actor)
+        .bind(entry.person_id)
+        .bind(entry.token_id)
+        .bind(&entry.action)
+        .bind(&entry.study)
+        .bind(&entry.target)
+        .bind(&entry.details)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL: every entry in one statement (`UNNEST` of one array per column), so sealing a
+/// batch of submissions is one round trip, not one per submission.
+async fn insert_all_at_once(conn: &mut sqlx::PgConnection, entries: &[AuditEntry]) -> Result<(), sqlx::Error> {
+    let text = |f: fn(&AuditEntry) -> &str| entries.iter().map(f).collect::<Vec<&str>>();
+    let optional = |f: fn(&AuditEntry) -> Option<&str>| entries.iter().map(f).collect::<Vec<Option<&str>>>();
+    let number = |f: fn(&AuditEntry) -> Option<i64>| entries.iter().map(f).collect::<Vec<Option<i64>>>();
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, person_id, token_id, action, study_id, target, details, prev_hash, hash)
+         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[],
+                              $8::text[], $9::text[], $10::text[], $11::text[])",
+    )
+    .bind(entries.iter().map(|e| e.seq).collect::<Vec<i64>>())
+    .bind(text(|e| &e.at))
+    .bind(text(|e| &e.actor))
+    .bind(number(|e| e.person_id))
+    .bind(number(|e| e.token_id))
+    .bind(text(|e| &e.action))
+    .bind(optional(|e| e.study.as_deref()))
+    .bind(optional(|e| e.target.as_deref()))
+    .bind(text(|e| &e.details))
+    .bind(text(|e| &e.prev_hash))
+    .bind(text(|e| &e.hash))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
 
 /// Where the chain first breaks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
