@@ -40,7 +40,7 @@ pub enum StoreError {
     Concurrent(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    #[error("the submission writer stopped")]
+    #[error("a store task (the submission writer or the token reader) stopped")]
     WriterGone,
     #[error("`campo backup` copies SQLite stores; back up PostgreSQL with pg_dump (e.g. `pg_dump -Fc -f campo.dump DBNAME`)")]
     BackupUnsupported,
@@ -68,6 +68,20 @@ fn database_unavailable(e: &sqlx::Error) -> bool {
             code.starts_with("08") || code.starts_with("53") || code.starts_with("57P") || code == "55000" || code == "5" || code == "6"
         }),
         _ => false,
+    }
+}
+
+/// One driver error for each request waiting on a shared statement (a batch). sqlx errors are
+/// not `Clone`: the first call returns the error itself, later ones an error of the same kind
+/// rebuilt from its message, so [`StoreError::is_unavailable`] answers alike for all (503, not 500).
+fn error_for_each(error: sqlx::Error) -> impl FnMut() -> sqlx::Error {
+    let unavailable = database_unavailable(&error);
+    let message = error.to_string();
+    let mut first = Some(error);
+    move || {
+        first.take().unwrap_or_else(|| {
+            if unavailable { sqlx::Error::Io(std::io::Error::other(message.clone())) } else { sqlx::Error::Protocol(message.clone()) }
+        })
     }
 }
 

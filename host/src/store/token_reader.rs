@@ -69,20 +69,9 @@ async fn run(pool: PgPool, mut queue: mpsc::Receiver<(String, Answer)>) {
                 }
             }
             Err(error) => {
-                // sqlx errors are not Clone: the first look-up gets the error itself, the rest the
-                // same kind rebuilt, so `is_unavailable` answers alike for all (503, not 500).
-                let unavailable = super::database_unavailable(&error);
-                let message = error.to_string();
-                let mut error = Some(error);
+                let mut error = super::error_for_each(error);
                 for (_, done) in batch.drain(..) {
-                    let error = error.take().unwrap_or_else(|| {
-                        if unavailable {
-                            sqlx::Error::Io(std::io::Error::other(message.clone()))
-                        } else {
-                            sqlx::Error::Protocol(message.clone())
-                        }
-                    });
-                    let _ = done.send(Err(error.into()));
+                    let _ = done.send(Err(error().into()));
                 }
             }
         }

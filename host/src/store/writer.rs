@@ -83,13 +83,9 @@ async fn run(target: Target, mut queue: mpsc::Receiver<Job>) {
                 }
             }
             Err(error) => {
-                let message = error.to_string();
-                let mut error = Some(error);
+                let mut error = super::error_for_each(error);
                 for job in batch.drain(..) {
-                    // sqlx errors are not Clone: the first row gets the error itself, the rest
-                    // the same kind of error rebuilt so `is_unavailable` still answers alike.
-                    let error = error.take().unwrap_or_else(|| sqlx::Error::Io(std::io::Error::other(message.clone())));
-                    let _ = job.done.send(Err(error.into()));
+                    let _ = job.done.send(Err(error().into()));
                 }
             }
         }
