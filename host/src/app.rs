@@ -509,9 +509,10 @@ fn logic_errors(logic: &Logic, answers: &Value) -> Vec<FieldError> {
     errors
 }
 
-/// [`Logic::is_relevant`] for a path the logic result itself names (already a pointer): looks
-/// up the field and the groups it sits in, where the SDK's method scans every field, which made
-/// checking each required question quadratic in the size of the form.
+/// [`Logic::is_relevant`], looking up the question and the groups it sits in where the SDK's
+/// method scans every field (which made checking each required question quadratic in the size
+/// of the form). The SDK keeps its scan: changing it changes every committed plugin module, and
+/// so the content of every published seed form version.
 fn is_relevant(logic: &Logic, path: &str) -> bool {
     let pointer: std::borrow::Cow<str> = if path.starts_with('/') { path.into() } else { format!("/{path}").into() };
     let hidden = |p: &str| logic.fields.get(p).is_some_and(|state| !state.relevant);
@@ -573,6 +574,7 @@ fn referenced_hashes(files: &BundleFiles) -> Vec<PluginHash> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn relevance_by_ancestors_agrees_with_the_sdk() {
@@ -584,7 +586,6 @@ mod tests {
             assert_eq!(is_relevant(&logic, path), logic.is_relevant(path), "{path:?}");
         }
     }
-    use super::*;
 
     #[test]
     fn the_request_hash_is_the_canonical_json_of_answers_and_version() {

@@ -287,19 +287,20 @@ impl Runtime {
             None => self.instantiate(&loaded, hash, &limits, loaded.report.resettable)?,
         };
         let result = instance.call(hash, entry, input, &limits);
-        if result.is_ok() && loaded.report.resettable && !instance.image.is_empty() {
-            // A call that grew the memory: later instances start at its size, up to a ceiling
-            // (beyond it such calls get a fresh instance rather than every reset copying more).
+        if result.is_ok() && loaded.report.resettable {
+            // A call that grew the memory (its instance cannot be reset): later instances start
+            // at its size, up to a ceiling (beyond it such calls get a fresh instance rather
+            // than every reset copying more).
             let size = instance.memory.data_size(&instance.store);
             if size > instance.image.len() && size <= MAX_WARM_MEMORY {
                 loaded.warm_memory.fetch_max(size, Relaxed);
             }
-        }
-        if result.is_ok() && loaded.report.resettable && instance.reset() && self.idle_instances.load(Relaxed) < MAX_IDLE_TOTAL {
-            if let Ok(mut idle) = loaded.idle.lock() {
-                if idle.len() < MAX_IDLE_PER_PLUGIN {
-                    idle.push(instance);
-                    self.idle_instances.fetch_add(1, Relaxed);
+            if instance.reset() && self.idle_instances.load(Relaxed) < MAX_IDLE_TOTAL {
+                if let Ok(mut idle) = loaded.idle.lock() {
+                    if idle.len() < MAX_IDLE_PER_PLUGIN {
+                        idle.push(instance);
+                        self.idle_instances.fetch_add(1, Relaxed);
+                    }
                 }
             }
         }

@@ -41,7 +41,7 @@ pub enum StoreError {
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("a store task (the submission writer or the token reader) stopped")]
-    WriterGone,
+    StoreTaskGone,
     #[error("`campo backup` copies SQLite stores; back up PostgreSQL with pg_dump (e.g. `pg_dump -Fc -f campo.dump DBNAME`)")]
     BackupUnsupported,
 }
@@ -52,7 +52,7 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             StoreError::Database(e) => database_unavailable(e),
-            _ => matches!(self, StoreError::WriterGone),
+            _ => matches!(self, StoreError::StoreTaskGone),
         }
     }
 }
@@ -673,7 +673,7 @@ impl Store {
                 .await?
                 .map(|r| token_record(&r))
                 .transpose(),
-            Pool::Postgres(_) => self.token_reader.as_ref().ok_or(StoreError::WriterGone)?.lookup(hash.to_string()).await,
+            Pool::Postgres(_) => self.token_reader.as_ref().ok_or(StoreError::StoreTaskGone)?.lookup(hash.to_string()).await,
         }
     }
 

@@ -37,8 +37,8 @@ impl TokenReader {
     /// The live token with this sha256 (hex), read after this call was made.
     pub(super) async fn lookup(&self, hash: String) -> Result<Option<TokenRecord>, StoreError> {
         let (done, answer) = oneshot::channel();
-        self.jobs.send((hash, done)).await.map_err(|_| StoreError::WriterGone)?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
+        self.jobs.send((hash, done)).await.map_err(|_| StoreError::StoreTaskGone)?;
+        answer.await.map_err(|_| StoreError::StoreTaskGone)?
     }
 }
 

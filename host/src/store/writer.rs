@@ -58,8 +58,8 @@ impl Writer {
         self.jobs
             .send(Job { submission, done })
             .await
-            .map_err(|_| StoreError::WriterGone)?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
+            .map_err(|_| StoreError::StoreTaskGone)?;
+        answer.await.map_err(|_| StoreError::StoreTaskGone)?
     }
 }
 
