@@ -1,10 +1,10 @@
 //! Plugin runtime benchmark (issue "plugin runtime"): in one run, on the seed studies' real
-//! scoring plugins and generated responses,
+//! logic and scoring plugins and generated responses,
 //!   - instantiate only (a pooled instance from `InstancePre`, dropped),
-//!   - a full scoring call as the server makes it (warm instance reset after every call),
+//!   - a full call as the server makes it (warm instance reset after every call),
 //!   - the naive design: a fresh pooled instance per call,
-//!   - the same scoring crate compiled natively, on the same input bytes (parse the envelope,
-//!     score, serialize the result: the same work the guest does).
+//!   - the same plugin crate compiled natively, on the same input bytes (parse the envelope,
+//!     run the entry point, serialize the result: the same work the guest does).
 //! Run: cargo bench -p campo --bench plugins   (results and history in BENCHMARKS.md)
 
 use std::{hint::black_box, time::Instant};
@@ -14,7 +14,7 @@ use campo::{
     r#gen,
     runtime::{Entry, Limits, Runtime},
 };
-use campo_sdk::{Input, Scores};
+use campo_sdk::{Input, Logic, Scores};
 use rand::SeedableRng;
 use serde_json::{Value, json};
 
@@ -26,15 +26,50 @@ struct Case {
     study: &'static str,
     form: &'static str,
     plugin: &'static str,
-    native: fn(&Input, &mut Scores),
+    native: Native,
+}
+
+/// The entry point under test, as the native build exposes it.
+#[derive(Clone, Copy)]
+enum Native {
+    Logic(fn(&Input, &mut Logic)),
+    Score(fn(&Input, &mut Scores)),
+}
+
+impl Native {
+    fn entry(self) -> Entry {
+        match self {
+            Native::Logic(_) => Entry::Logic,
+            Native::Score(_) => Entry::Score,
+        }
+    }
+
+    /// What the guest does for one call: parse the envelope, run, serialize the result.
+    fn call(self, envelope: &[u8]) -> Vec<u8> {
+        let input = Input::from_envelope(envelope).expect("envelope");
+        match self {
+            Native::Logic(logic) => {
+                let mut out = Logic::default();
+                logic(&input, &mut out);
+                serde_json::to_vec(&out).unwrap()
+            }
+            Native::Score(score) => {
+                let mut out = Scores::default();
+                score(&input, &mut out);
+                serde_json::to_vec(&out).unwrap()
+            }
+        }
+    }
 }
 
 fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let runtime = Runtime::new(None).expect("runtime");
     let cases = [
-        Case { name: "mujeres-migrantes-rm scoring", study: "mujeres-migrantes-rm", form: "cuestionario", plugin: "mujeres_migrantes_scoring.wasm", native: mujeres_migrantes_scoring::score },
-        Case { name: "3x1-migrantes scoring", study: "3x1-migrantes", form: "proyecto", plugin: "tres_por_uno_scoring.wasm", native: tres_por_uno_scoring::score },
+        Case { name: "mujeres-migrantes-rm logic", study: "mujeres-migrantes-rm", form: "cuestionario", plugin: "mujeres_migrantes_logic.wasm", native: Native::Logic(mujeres_migrantes_logic::logic) },
+        Case { name: "mujeres-migrantes-rm scoring", study: "mujeres-migrantes-rm", form: "cuestionario", plugin: "mujeres_migrantes_scoring.wasm", native: Native::Score(mujeres_migrantes_scoring::score) },
+        Case { name: "3x1-migrantes logic", study: "3x1-migrantes", form: "proyecto", plugin: "tres_por_uno_logic.wasm", native: Native::Logic(tres_por_uno_logic::logic) },
+        Case { name: "3x1-migrantes scoring", study: "3x1-migrantes", form: "proyecto", plugin: "tres_por_uno_scoring.wasm", native: Native::Score(tres_por_uno_scoring::score) },
     ];
     println!("{:<30} {:>12} {:>12} {:>12} {:>12} {:>9} {:>9}", "plugin", "native µs", "instant. µs", "call µs", "fresh µs", "call/nat", "fresh/nat");
     for case in cases {
@@ -55,16 +90,17 @@ fn main() {
             })
             .collect();
         let limits = Limits::DEFAULT;
+        let entry = case.native.entry();
 
         // The guest and the native build must agree before their speed is compared.
         for input in &inputs {
-            let wasm_out = runtime.evaluate::<serde_json::Value>(&hash, Entry::Score, input, &limits).expect("wasm scores");
-            assert_eq!(wasm_out, serde_json::from_slice::<Value>(&native_call(case.native, input)).unwrap(), "wasm and native disagree");
+            let wasm_out = runtime.evaluate::<serde_json::Value>(&hash, entry, input, &limits).expect("wasm runs");
+            assert_eq!(wasm_out, serde_json::from_slice::<Value>(&case.native.call(input)).unwrap(), "wasm and native disagree");
         }
 
         let native = best_of(|| {
             for input in &inputs {
-                black_box(native_call(case.native, input));
+                black_box(case.native.call(input));
             }
         }) / RESPONSES as f64;
         let instantiate = best_of(|| {
@@ -74,12 +110,12 @@ fn main() {
         }) / RESPONSES as f64;
         let call = best_of(|| {
             for input in &inputs {
-                black_box(runtime.evaluate::<serde_json::Value>(&hash, Entry::Score, input, &limits).unwrap());
+                black_box(runtime.evaluate::<serde_json::Value>(&hash, entry, input, &limits).unwrap());
             }
         }) / RESPONSES as f64;
         let fresh = best_of(|| {
             for input in &inputs {
-                black_box(runtime.bench_evaluate_fresh(&hash, Entry::Score, input, &limits).unwrap());
+                black_box(runtime.bench_evaluate_fresh(&hash, entry, input, &limits).unwrap());
             }
         }) / RESPONSES as f64;
         println!(
@@ -87,13 +123,6 @@ fn main() {
             case.name, native, instantiate, call, fresh, call / native, fresh / native
         );
     }
-}
-
-fn native_call(score: fn(&Input, &mut Scores), envelope: &[u8]) -> Vec<u8> {
-    let input = Input::from_envelope(envelope).expect("envelope");
-    let mut out = Scores::default();
-    score(&input, &mut out);
-    serde_json::to_vec(&out).unwrap()
 }
 
 /// Mean µs of the fastest of `ROUNDS` runs (after one warm-up run).

@@ -12,6 +12,11 @@
 //! then an open loop at half that rate measures latency from each request's intended start
 //! (so a stalled server is not hidden by a stalled client). Under `cargo test` it only prints
 //! how to run it.
+//!
+//! Every saturation run also reports where the machine's CPU went per stored submission (from
+//! `/proc`: the server process, every `postgres` process, this load generator, and the whole
+//! machine's busy time), because on one machine the ratio is set by CPU: what campo may spend
+//! per submission at 0.5× is the bare case's whole-machine CPU per submission, doubled.
 
 use std::{
     net::SocketAddr,
@@ -75,6 +80,7 @@ async fn run(options: Options) -> anyhow::Result<()> {
     println!("{} generated {STUDY}/{form} bodies, {size} bytes on average; {} connections, {} s per run\n", lines.len(), options.connections, options.secs);
     println!("| case | submissions/s | p50 ms | p99 ms | errors |");
     println!("|---|---|---|---|---|");
+    let mut budgets = Vec::new();
 
     for backend in ["sqlite", "postgres"] {
         if options.only.as_deref().is_some_and(|o| o != backend) {
@@ -94,7 +100,10 @@ async fn run(options: Options) -> anyhow::Result<()> {
             let target = Target { addr: server.addr, path, token };
             // Warm up: plugins compiled, connections open, caches filled.
             load(&target, &bodies, options.connections, Duration::from_secs(2), None).await;
+            let before = CpuTime::now(server.child.id());
             let full = load(&target, &bodies, options.connections, Duration::from_secs(options.secs), None).await;
+            let spent = CpuTime::now(server.child.id()).since(&before);
+            budgets.push((format!("{backend} {case}"), spent.per(full.latencies.len())));
             println!("| {backend} {case}, {} connections | {:.0} | {:.2} | {:.2} | {} |", options.connections, full.rate(), full.p(0.50), full.p(0.99), full.errors);
             if case == "bare" {
                 limit = full.rate();
@@ -108,7 +117,73 @@ async fn run(options: Options) -> anyhow::Result<()> {
             db.drop_pg();
         }
     }
+    println!("\nCPU per stored submission at saturation, µs (/proc; 2 cores give 2,000,000 µs per second):\n");
+    println!("| case | server | postgres | load generator | machine busy |");
+    println!("|---|---:|---:|---:|---:|");
+    for (case, cpu) in budgets {
+        println!("| {case} | {:.0} | {:.0} | {:.0} | {:.0} |", cpu.server, cpu.database, cpu.client, cpu.machine);
+    }
     Ok(())
+}
+
+// ---- where the CPU went -----------------------------------------------------------------
+
+/// Cumulative CPU time, in µs, of the parts of one run (user + system, all threads).
+#[derive(Clone, Copy, Default)]
+struct CpuTime {
+    server: f64,
+    database: f64,
+    client: f64,
+    /// Every CPU's busy time (not idle, not waiting for I/O).
+    machine: f64,
+}
+
+impl CpuTime {
+    fn now(server: u32) -> CpuTime {
+        let database = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres"))
+            .map(process_cpu)
+            .sum();
+        CpuTime { server: process_cpu(server), database, client: process_cpu(std::process::id()), machine: machine_busy() }
+    }
+
+    fn since(&self, before: &CpuTime) -> CpuTime {
+        CpuTime {
+            server: self.server - before.server,
+            database: self.database - before.database,
+            client: self.client - before.client,
+            machine: self.machine - before.machine,
+        }
+    }
+
+    fn per(&self, submissions: usize) -> CpuTime {
+        let n = submissions.max(1) as f64;
+        CpuTime { server: self.server / n, database: self.database / n, client: self.client / n, machine: self.machine / n }
+    }
+}
+
+/// Clock ticks per second of `/proc`'s counters (USER_HZ: 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// utime + stime of a process (fields 14 and 15 of `/proc/PID/stat`, after the command name).
+fn process_cpu(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / TICKS_PER_SECOND * 1e6
+}
+
+/// All CPUs' busy time: the `cpu` line of `/proc/stat` minus idle and iowait.
+fn machine_busy() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<f64> = stat.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
+    let total: f64 = ticks.iter().take(8).sum();
+    let idle = ticks.get(3).copied().unwrap_or(0.0) + ticks.get(4).copied().unwrap_or(0.0);
+    (total - idle) / TICKS_PER_SECOND * 1e6
 }
 
 /// A generated body split around its id, so each request gets a fresh one cheaply.
