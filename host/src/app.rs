@@ -379,13 +379,13 @@ impl App {
 /// The fingerprint of a submission body that a retry must match: sha256 of the canonical JSON of
 /// `{"answers", "version"}` (written without copying the answers).
 fn request_hash(answers: &Value, version: Option<&str>) -> String {
-    let mut canonical = String::with_capacity(2048);
-    canonical.push_str("{\"answers\":");
+    let mut canonical = Vec::with_capacity(2048);
+    canonical.extend_from_slice(b"{\"answers\":");
     bundle::write_canonical_json(answers, &mut canonical);
-    canonical.push_str(",\"version\":");
-    canonical.push_str(&serde_json::to_string(&version).unwrap_or_else(|_| "null".into()));
-    canonical.push('}');
-    sha256_hex(canonical.as_bytes())
+    canonical.extend_from_slice(b",\"version\":");
+    bundle::write_canonical_json(&version.map_or(Value::Null, Value::from), &mut canonical);
+    canonical.push(b'}');
+    sha256_hex(&canonical)
 }
 
 /// What a plugin reads (sdk/ABI.md): serialised straight from borrowed parts, no copy of the answers.
@@ -481,7 +481,7 @@ fn replay(stored: StoredSubmission, request_hash: &str, study: &StudyId, form: &
 fn logic_errors(logic: &Logic, answers: &Value) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (path, state) in &logic.fields {
-        let answer = answers.pointer(path).filter(|v| !is_empty(v));
+        let answer = answer_at(answers, path).filter(|v| !is_empty(v));
         if !state.relevant && answer.is_some() {
             errors.push(FieldError {
                 path: path.clone(),
@@ -507,6 +507,33 @@ fn logic_errors(logic: &Logic, answers: &Value) -> Vec<FieldError> {
         });
     }
     errors
+}
+
+/// `answers.pointer(path)` without its allocations: a segment is unescaped (`~1` → `/`, `~0` →
+/// `~`) only when it has a `~`. A logic result names every question it rules on, so this runs
+/// once per question of the form for each response.
+fn answer_at<'a>(answers: &'a Value, path: &str) -> Option<&'a Value> {
+    if path.is_empty() {
+        return Some(answers);
+    }
+    let rest = path.strip_prefix('/')?;
+    rest.split('/').try_fold(answers, |value, segment| {
+        let key: std::borrow::Cow<str> =
+            if segment.contains('~') { segment.replace("~1", "/").replace("~0", "~").into() } else { segment.into() };
+        match value {
+            Value::Object(map) => map.get(key.as_ref()),
+            Value::Array(items) => array_index(&key).and_then(|i| items.get(i)),
+            _ => None,
+        }
+    })
+}
+
+/// An array index as RFC 6901 (and serde_json's `pointer`) reads it: digits, no leading zero.
+fn array_index(segment: &str) -> Option<usize> {
+    if segment.starts_with('+') || (segment.starts_with('0') && segment.len() > 1) {
+        return None;
+    }
+    segment.parse().ok()
 }
 
 /// [`Logic::is_relevant`], looking up the question and the groups it sits in where the SDK's
@@ -584,6 +611,15 @@ mod tests {
         for path in ["/hogar/miembros/0", "/hogar/miembros/0/edad", "/hogar/miembros/01", "/hogar/miembros", "/hogar", "/ingreso",
                      "/ingresos", "/edad", "edad", "/", "", "sin_barra", "/sin_barra", "/otra/cosa"] {
             assert_eq!(is_relevant(&logic, path), logic.is_relevant(path), "{path:?}");
+        }
+    }
+
+    #[test]
+    fn answers_are_looked_up_as_serde_json_reads_a_pointer() {
+        let answers = json!({"a": {"b/c": 1, "d~e": [10, {"f": null}], "": 2}, "0": "cero", "x": [0, 1]});
+        for path in ["", "/", "/a", "/a/b~1c", "/a/d~0e", "/a/d~0e/1/f", "/a/d~0e/01", "/a/d~0e/+1", "/a/d~0e/9", "/a/",
+                     "/0", "/x/1", "/x/-1", "/x/1/y", "a", "/a/b/c", "/a/d~e", "/a/d~0e/1/f/g"] {
+            assert_eq!(answer_at(&answers, path), answers.pointer(path), "{path:?}");
         }
     }
 
