@@ -188,11 +188,11 @@ fn a_postgres_outage_answers_503_and_the_server_recovers() {
     });
 }
 
-/// The real thing: `pg_ctlcluster restart` while submissions arrive. Ignored by default because
-/// it interrupts every other test using the same PostgreSQL; run it alone with
-/// `cargo test -p campo --test durability -- --ignored`.
+/// The real thing: `pg_ctlcluster restart` while submissions arrive. Ignored in the main run
+/// because it interrupts every other test using the same PostgreSQL; `scripts/test` runs it
+/// alone after all of them (`cargo test -p campo --test durability -- --ignored`).
 #[test]
-#[ignore = "restarts the shared PostgreSQL cluster; run alone with --ignored"]
+#[ignore = "restarts the shared PostgreSQL cluster; scripts/test runs it alone, after every other test"]
 fn a_postgres_restart_under_load_loses_nothing_and_the_server_recovers() {
     let app = TestApp::spawn_example(Backend::Postgres);
     outage_under_load(&app, || {
