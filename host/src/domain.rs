@@ -220,6 +220,23 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// Why bytes did not parse into a type: they are not JSON at all, or JSON of the wrong shape.
+#[derive(Debug)]
+pub enum JsonParseError {
+    Malformed(serde_json::Error),
+    Shape(serde_json::Error),
+}
+
+/// Parses `bytes` into `T` once; only when that fails are they read again as plain JSON, to
+/// tell malformed JSON from the wrong shape (a typed parse stops at the first error of either
+/// kind, so it cannot tell them apart by itself).
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonParseError> {
+    serde_json::from_slice(bytes).map_err(|shape| match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        Err(syntax) => JsonParseError::Malformed(syntax),
+        Ok(_) => JsonParseError::Shape(shape),
+    })
+}
+
 /// Who is asking. Admin is global; the others may be limited to one study.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]

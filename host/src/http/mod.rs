@@ -40,7 +40,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub use auth::{Principal, StudyAccess, create_token, token_hash};
 pub use error::ApiError;
 
-use crate::{app::App, store::audit::SEAL_BATCH};
+use crate::{app::App, domain::JsonParseError, store::audit::SEAL_BATCH};
 
 /// What the server is configured with.
 #[derive(Debug, Clone)]
@@ -89,22 +89,16 @@ where
                 ApiError::bad_request("unreadable_body", rejection.body_text())
             }
         })?;
-        // One typed parse on the happy path. Only when it fails is the body read again as
-        // plain JSON, to tell malformed JSON (400) from the wrong shape (422): a typed parse
-        // stops at the first error of either kind.
-        let shape_error = match serde_json::from_slice(&bytes) {
-            Ok(typed) => return Ok(JsonBody(typed)),
-            Err(e) => e,
-        };
-        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
-            return Err(ApiError::bad_request("malformed_json", format!("the body is not JSON: {e}")));
+        match crate::domain::parse_json(&bytes) {
+            Ok(typed) => Ok(JsonBody(typed)),
+            Err(JsonParseError::Malformed(e)) => Err(ApiError::bad_request("malformed_json", format!("the body is not JSON: {e}"))),
+            Err(JsonParseError::Shape(e)) => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                format!("El cuerpo no tiene la forma esperada: {e}"),
+                format!("The body does not have the expected shape: {e}"),
+            )),
         }
-        Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-            format!("El cuerpo no tiene la forma esperada: {shape_error}"),
-            format!("The body does not have the expected shape: {shape_error}"),
-        ))
     }
 }
 

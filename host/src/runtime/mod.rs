@@ -28,7 +28,7 @@ use wasmtime::{
 pub use limits::{Limit, Limits, LimitsOverride};
 pub use module_check::{Capabilities, ModuleProblem, ModuleReport, check_module};
 
-use crate::domain::PluginHash;
+use crate::domain::{JsonParseError, PluginHash};
 
 /// Epoch ticks are this long; deadlines are counted in ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -454,11 +454,10 @@ impl PluginInstance {
         if failed {
             return Err(PluginError::Failed { plugin: plugin.clone(), message: text.chars().take(2000).collect() });
         }
-        serde_json::from_str(text).map_err(|e| {
-            // Say whether it is not JSON at all or JSON of the wrong shape.
-            let reason = match serde_json::from_str::<serde::de::IgnoredAny>(text) {
-                Err(syntax) => format!("result is not JSON: {syntax}"),
-                Ok(_) => format!("{} result: {e}", entry.result_name()),
+        crate::domain::parse_json(text.as_bytes()).map_err(|e| {
+            let reason = match e {
+                JsonParseError::Malformed(syntax) => format!("result is not JSON: {syntax}"),
+                JsonParseError::Shape(shape) => format!("{} result: {shape}", entry.result_name()),
             };
             PluginError::BadOutput { plugin: plugin.clone(), reason }
         })
