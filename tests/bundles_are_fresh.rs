@@ -24,7 +24,7 @@ fn snapshot(root: &std::path::Path) -> std::collections::BTreeMap<String, String
             let Ok(plugins) = std::fs::read_dir(bundle.path().join("plugins")) else { continue };
             for plugin in plugins.flatten() {
                 let bytes = std::fs::read(plugin.path()).unwrap();
-                found.insert(plugin.path().display().to_string(), campo::domain::sha256_hex(&bytes));
+                found.insert(plugin.path().display().to_string(), campo_domain::sha256_hex(&bytes));
             }
         }
     }

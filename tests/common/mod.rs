@@ -20,7 +20,7 @@ pub const CAMPO: &str = env!("CARGO_BIN_EXE_campo");
 
 /// The repository root (for study bundles and fixtures).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository root")
 }
 
 pub fn study_dir(name: &str) -> PathBuf {

@@ -1,0 +1,247 @@
+//! The HTTP API (axum). Routes are declared with their OpenAPI description next to the handler
+//! (utoipa), so `GET /api/v1/openapi.json` is generated from the router and cannot drift.
+//!
+//! Invariant: every route under `/api/v1` except the OpenAPI document takes a [`Principal`]
+//! and checks its role and study before touching the store.
+
+mod audit;
+pub mod auth;
+mod dashboard;
+pub mod error;
+mod exports;
+mod forms;
+mod management;
+mod people;
+mod plugins;
+mod review;
+mod studies;
+mod submissions;
+pub mod views;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{
+    Json, Router,
+    extract::{DefaultBodyLimit, FromRequest, Request},
+    http::{HeaderName, StatusCode},
+    response::IntoResponse,
+    routing::get,
+};
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    services::ServeDir,
+    trace::TraceLayer,
+};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub use auth::{Principal, StudyAccess};
+pub use error::ApiError;
+
+use campo_domain::JsonParseError;
+use campo_pipeline::App;
+use campo_store::audit::SEAL_BATCH;
+
+/// What the server is configured with.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The largest request body accepted on ordinary routes (submissions).
+    pub body_limit: usize,
+    /// The largest plugin or bundle upload.
+    pub upload_limit: usize,
+    /// Where the web app's static files are (`host/static`).
+    pub static_dir: std::path::PathBuf,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            body_limit: 1 << 20,
+            upload_limit: 32 << 20,
+            static_dir: std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../static")),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub app: Arc<App>,
+    pub config: Arc<ServeConfig>,
+}
+
+/// A JSON body, read in two steps so that malformed JSON is always a 400 and JSON of the wrong
+/// shape a 422 (a streaming parse would report whichever it met first). Rejections use
+/// Campo's error shape; a body over the route's limit is a 413.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                error::body_too_large()
+            } else {
+                ApiError::bad_request("unreadable_body", rejection.body_text())
+            }
+        })?;
+        match campo_domain::parse_json(&bytes) {
+            Ok(typed) => Ok(JsonBody(typed)),
+            Err(JsonParseError::Malformed(e)) => Err(ApiError::bad_request("malformed_json", format!("the body is not JSON: {e}"))),
+            Err(JsonParseError::Shape(e)) => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                format!("El cuerpo no tiene la forma esperada: {e}"),
+                format!("The body does not have the expected shape: {e}"),
+            )),
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Campo", description = "Field studies: forms, plugins, submissions and exports."),
+    modifiers(&BearerAuth),
+    tags((name = "studies"), (name = "submissions"), (name = "review"), (name = "exports"), (name = "plugins"), (name = "people"),
+         (name = "management"), (name = "audit"), (name = "dashboard"), (name = "meta"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The API's routes with their OpenAPI description. Uploads (plugins, bundles) get a larger
+/// body limit than everything else.
+pub fn api_router(config: &ServeConfig) -> OpenApiRouter<AppState> {
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(studies::list_studies, studies::install_study))
+        .routes(routes!(plugins::upload_plugin, plugins::list_plugins))
+        .layer(DefaultBodyLimit::max(config.upload_limit));
+    let rest = OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(studies::get_study))
+        .routes(routes!(forms::latest_version))
+        .routes(routes!(forms::get_version))
+        .routes(routes!(forms::plugin_bytes))
+        .routes(routes!(forms::evaluate))
+        .routes(routes!(submissions::submit))
+        .routes(routes!(exports::export_csv))
+        .routes(routes!(exports::codebook_csv))
+        .routes(routes!(exports::codebook_html))
+        .routes(routes!(exports::start_rescore))
+        .routes(routes!(exports::rescore_status))
+        .routes(routes!(review::review))
+        .routes(routes!(review::correct))
+        .routes(routes!(review::revisions))
+        .routes(routes!(review::work))
+        .routes(routes!(people::sign_in, people::sign_out))
+        .routes(routes!(people::me))
+        .routes(routes!(management::list_teams, management::put_teams))
+        .routes(routes!(audit::audit_log))
+        .routes(routes!(dashboard::page))
+        .routes(routes!(dashboard::figures_json))
+        .layer(DefaultBodyLimit::max(config.body_limit));
+    // A sample list can be larger than a submission.
+    let case_files = OpenApiRouter::new()
+        .routes(routes!(management::list_cases, management::import_cases))
+        .layer(DefaultBodyLimit::max(config.upload_limit));
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(uploads).merge(rest).merge(case_files)
+}
+
+/// The whole application: API, OpenAPI document, static web app, and the layers every request
+/// goes through (request id, tracing, body limits).
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api_router(&state.config).split_for_parts();
+    let openapi = Arc::new(openapi);
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(api)
+        .route("/api/v1/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
+        .fallback_service(ServeDir::new(&state.config.static_dir))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Liveness: 200 when the server answers and its database does.
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = String), (status = 503, body = String)))]
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    match state.app.store.list_studies().await {
+        Ok(_) => (StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+/// Serves until SIGTERM or Ctrl-C, then stops taking connections and lets in-flight requests
+/// finish (up to `drain`).
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState, drain: Duration) -> anyhow::Result<()> {
+    let app = router(state.clone());
+    let addr: SocketAddr = listener.local_addr()?;
+    let sealer = tokio::spawn(campo_store::audit::seal_forever(state.app.store.clone()));
+    tracing::info!(%addr, "campo listening");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+        tracing::info!("shutting down: draining in-flight requests");
+    });
+    let mut stop_rx = stop_rx;
+    tokio::select! {
+        result = server => result?,
+        _ = async {
+            let _ = stop_rx.wait_for(|stopped| *stopped).await;
+            tokio::time::sleep(drain).await;
+        } => tracing::warn!("drain period over; closing remaining connections"),
+    }
+    sealer.abort();
+    // What this host stored is in the audit log before it stops (another host's sealer, or this
+    // one's next start, would append it otherwise).
+    while let Ok(n) = state.app.store.seal_audit(SEAL_BATCH).await {
+        if n == 0 {
+            break;
+        }
+    }
+    state.app.store.close().await;
+    tracing::info!("campo stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
