@@ -152,9 +152,11 @@ export async function storedResponses(page) {
 
 /** Relevance the server computes for `answers` (POST …/evaluate) and what the page shows. */
 export async function compareWithServer(page, server, token, study, form) {
+  // What the app would send (hidden answers left out, computed values in place), and the logic
+  // result the app shows for it.
   const { answers, logic } = await page.evaluate(() => {
     const s = window.campoApp.session();
-    return { answers: s.answers, logic: s.logic };
+    return { answers: s.finalAnswers(), logic: s.logic };
   });
   const r = await server.api('POST', `/api/v1/studies/${study}/forms/${form}/evaluate`, token, { answers });
   assert.equal(r.status, 200, r.text);
