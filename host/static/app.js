@@ -102,6 +102,7 @@ if ('serviceWorker' in navigator) {
 // For the browser tests: the open form's state, and a way to wait until it is evaluated.
 window.campoApp = {
   session: () => formScreen && formScreen.openSession(),
+  page: () => formScreen && formScreen.openPage(),
   idle: () => (formScreen && formScreen.openSession() ? formScreen.openSession().idle() : Promise.resolve()),
   responses: () => responses.all(),
   sync: () => sync({ now: true }),

@@ -20,6 +20,7 @@ let runner = null;
 /** The open form's session (for the tests' window.campoApp). */
 export const openSession = () => current && current.session;
 export const openId = () => current && current.record.id;
+export const openPage = () => current && current.page;
 
 async function logicFor(version) {
   if (!version.logic_plugin) return async () => ({ fields: {}, computed: {}, issues: [] });
