@@ -44,12 +44,12 @@ export function get(path, as = 'json') {
       try {
         response = await fetch(path, { headers: auth() });
       } catch (e) {
-        response = await caches.match(path);
+        response = await caches.match(path, { ignoreVary: true });
         if (!response) throw e;
         return read(response, as);
       }
       if (!response.ok) {
-        const cached = response.status >= 500 ? await caches.match(path) : null;
+        const cached = response.status >= 500 ? await caches.match(path, { ignoreVary: true }) : null;
         if (!cached) throw new ApiError(response.status, await response.json().catch(() => null));
         return read(cached, as);
       }
@@ -62,7 +62,7 @@ export function get(path, as = 'json') {
 
 /** GET of something immutable: the kept copy, else the network (once). */
 export async function getImmutable(path, as = 'json') {
-  const cached = await caches.match(path).catch(() => null);
+  const cached = await caches.match(path, { ignoreVary: true }).catch(() => null);
   if (cached) return read(cached, as);
   return get(path, as);
 }
@@ -77,10 +77,14 @@ export async function loadStudies() {
   return Promise.all(studies.map((s) => get(studyPath(s.id))));
 }
 
-/** The caller's roles (GET /api/v1/me), kept for offline use. */
-export async function loadMe() {
+let meAt = 0;
+
+/** The caller's roles (GET /api/v1/me), kept for offline use; asked again after `maxAge` ms. */
+export async function loadMe({ maxAge = 0 } = {}) {
+  if (state.me && Date.now() - meAt < maxAge) return state.me;
   const me = await get('/api/v1/me');
   rememberMe(me);
+  meAt = Date.now();
   return me;
 }
 

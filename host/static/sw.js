@@ -54,14 +54,14 @@ self.addEventListener('fetch', (event) => {
 /** The app's page from the cache (the network when there is none), then a background check. */
 async function app(event) {
   const cache = await caches.open(SHELL_CACHE);
-  const cached = await cache.match('./');
+  const cached = await cache.match('./', { ignoreVary: true });
   event.waitUntil(revalidate(cache).catch(() => {}));
   return cached || fetch(event.request);
 }
 
 async function shellFile(request) {
   const cache = await caches.open(SHELL_CACHE);
-  const cached = await cache.match(request, { ignoreSearch: true });
+  const cached = await cache.match(request, { ignoreSearch: true, ignoreVary: true });
   if (cached) return cached;
   const response = await fetch(request);
   if (response.ok && response.type === 'basic') cache.put(request, response.clone());
@@ -78,7 +78,7 @@ async function revalidate(cache) {
   const fresh = await Promise.all(SHELL.map(async (path) => {
     const response = await fetch(new Request(path, { cache: 'no-cache' }));
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-    const old = await cache.match(path);
+    const old = await cache.match(path, { ignoreVary: true });
     const same = old && validator(old) !== null && validator(old) === validator(response);
     return same ? null : [path, response];
   }));

@@ -4,8 +4,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startServer, generate, campo, campoWithInput, LAUNCH, PHONE, outputPath } from './harness.js';
+import { startServer, generate, campo, campoWithInput, LAUNCH, PHONE, ROOT, outputPath } from './harness.js';
 import { signIn, signInWithPassword, newResponse, fillAnswers, finalize, idle, outboxCount, storedResponses, showQuestion, openResponseId } from './driver.js';
 
 const STUDY = 'mujeres-migrantes-rm';
@@ -17,8 +19,30 @@ let enumerator;
 let supervisor;
 let admin;
 
+// The questionnaire in three languages, with the answers that name a response (x-summary).
+const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'campo-idiomas-'));
+const LANGS = 'mujeres-idiomas';
+function threeLanguages() {
+  fs.cpSync(path.join(ROOT, 'studies', STUDY), bundle, { recursive: true });
+  const manifestPath = path.join(bundle, 'manifest.json');
+  const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+  manifest.id = LANGS;
+  fs.writeFileSync(manifestPath, JSON.stringify(manifest));
+  const schemaPath = path.join(bundle, manifest.forms[0].schema);
+  const schema = JSON.parse(fs.readFileSync(schemaPath, 'utf8'));
+  schema['x-languages'] = [{ code: 'es', name: 'Español' }, { code: 'en', name: 'English' }, { code: 'ht', name: 'Kreyòl ayisyen' }];
+  schema['x-default-language'] = 'es';
+  schema['x-summary'] = ['/identificacion/a04_comuna', '/identificacion/a05_edad'];
+  const consent = schema.properties.identificacion.properties.a01_consent;
+  consent['x-label'].ht = 'Èske ou dakò patisipe nan entèvyou a?';
+  consent['x-choices'][0].label.ht = 'Wi';
+  consent['x-choices'][1].label.ht = 'Non';
+  fs.writeFileSync(schemaPath, JSON.stringify(schema));
+  return bundle;
+}
+
 before(async () => {
-  server = await startServer({ studies: [STUDY] });
+  server = await startServer({ studies: [STUDY, threeLanguages()] });
   enumerator = server.token('enumerator', STUDY);
   supervisor = server.token('supervisor', STUDY);
   admin = server.token('admin');
@@ -28,6 +52,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
+  fs.rmSync(bundle, { recursive: true, force: true });
 });
 
 async function phone() {
@@ -120,6 +145,12 @@ test('retyping the age 34 → 43 through "4" (under 18) keeps every answer; only
   const last = stored.json.revisions[stored.json.revisions.length - 1];
   assert.deepEqual(withoutComputed(last.answers), expected, 'the server stored every answer');
   assert.equal(last.answers.identificacion.a14_resultado, 'elegible');
+  // The list shows the scores with the labels the form version declares, never their keys.
+  const scores = page.locator(`li[data-response="${id}"][data-status=sent] dl.scores`);
+  await scores.waitFor();
+  assert.match(await scores.textContent(), /Índice de autonomía económica \(IAE, 0–100\)/);
+  assert.doesNotMatch(await scores.textContent(), /autonomia_economica/);
+  await page.screenshot({ path: outputPath('sent-with-scores-360.png'), fullPage: true });
   await context.close();
 });
 
@@ -320,5 +351,75 @@ test('an answer typed 50 ms before the tab is killed survives', { timeout: 24000
   await again.locator('.page').waitFor();
   await idle(again);
   assert.equal(await again.locator('[data-path="/identificacion/a05_edad"] input').inputValue(), '34');
+  await context.close();
+});
+
+test('focus: the heading of a form when it opens, the first problem after a refused finalize; "Falta corregir" in questionnaire order; a returned response opens at the question its comment names', { timeout: 240000 }, async () => {
+  const { context, page } = await phone();
+  await signIn(page, server.url, enumerator);
+  await newResponse(page, STUDY, FORM);
+  assert.equal(await page.evaluate(() => document.activeElement.matches('h1.form-title')), true, 'the heading has the focus');
+  const answers = respondent();
+  await fillAnswers(page, { identificacion: { a01_consent: 'si', a05_edad: 34, a06_pais_nac: answers.identificacion.a06_pais_nac } });
+  for (let i = 0; i < 20 && !(await page.locator('[data-action=finalize]').count()); i++) {
+    await page.locator('[data-action=next]').click();
+    await idle(page);
+  }
+  const order = await page.locator('.review-problems [data-problem-path]').evaluateAll((els) => els.map((e) => e.dataset.problemPath));
+  const schema = await page.evaluate(() => window.campoApp.session().schema);
+  const key = (p) => { let s = schema; return p.split('/').slice(1).map((seg) => { const keys = Object.keys(s.properties || {}); s = (s.properties || {})[seg] || {}; return keys.indexOf(seg); }); };
+  const sorted = [...order].sort((a, b) => { const x = key(a); const y = key(b); for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? -1) !== (y[i] ?? -1)) return (x[i] ?? -1) - (y[i] ?? -1); return 0; });
+  assert.ok(order.length > 3);
+  assert.deepEqual(order, sorted, '"Falta corregir" follows the questionnaire');
+  assert.equal(order[0], '/identificacion/a02_fecha');
+  await page.locator('[data-action=finalize]').click();
+  await page.waitForFunction(() => document.activeElement.closest('[data-path="/identificacion/a02_fecha"]') !== null);
+  await page.screenshot({ path: outputPath('refused-finalize-focus-360.png') });
+
+  // Sent back by a supervisor whose comment names the age: the correction opens there.
+  const [body] = generate(STUDY, FORM, 1, 77);
+  const id = crypto.randomUUID();
+  const posted = await server.api('POST', SUBMISSIONS, enumerator, { ...body, id });
+  assert.equal(posted.status, 201, posted.text);
+  const review = await server.api('POST', `${SUBMISSIONS}/${id}/review`, supervisor, { state: 'has_issues', comment: 'Revise la edad (a05_edad): no cuadra con el año de llegada' });
+  assert.equal(review.status, 200, review.text);
+  await page.goto(server.url + '/');
+  await page.locator(`li[data-returned="${id}"] [data-action=correct]`).click();
+  await page.locator('.supervisor-comment').waitFor();
+  await page.waitForFunction(() => document.activeElement.closest('[data-path="/identificacion/a05_edad"]') !== null);
+  await page.screenshot({ path: outputPath('returned-opens-at-comment-360.png') });
+  await context.close();
+});
+
+test('a form in three languages, and responses named by the answers the form names; deleting asks first', { timeout: 240000 }, async () => {
+  const { context, page } = await phone();
+  await signIn(page, server.url, server.token('enumerator', LANGS));
+  await newResponse(page, LANGS, FORM);
+  const id = await openResponseId(page);
+  const choice = page.locator('#form-lang');
+  assert.deepEqual(await choice.locator('option').allTextContents(), ['Español', 'English', 'Kreyòl ayisyen']);
+  await choice.selectOption('ht');
+  const consent = page.locator('[data-path="/identificacion/a01_consent"]');
+  await consent.locator('legend').filter({ hasText: 'Èske ou dakò' }).waitFor();
+  assert.deepEqual(await consent.locator('.choice span').allTextContents(), ['Wi', 'Non']);
+  await consent.getByText('Wi', { exact: true }).click();
+  await idle(page);
+  assert.match(await page.locator('[data-path="/identificacion/a05_edad"] label').textContent(), /años cumplidos/, 'a text without Kreyòl falls back on Spanish');
+  assert.equal(await page.getByRole('button', { name: 'Siguiente' }).count(), 1, "the app's own words stay Spanish");
+  await page.screenshot({ path: outputPath('form-kreyol-360.png'), fullPage: true });
+  await fillAnswers(page, { identificacion: { a03_region: '13', a04_comuna: '13101', a05_edad: 34 } });
+  await page.locator('[data-action=save-exit]').click();
+  const item = page.locator(`li[data-response="${id}"][data-status=draft]`);
+  await item.waitFor();
+  assert.equal(await item.locator('.summary').textContent(), 'Santiago · 34');
+  assert.equal(await item.locator('.badge').textContent(), 'Borrador');
+  await page.screenshot({ path: outputPath('drafts-named-360.png'), fullPage: true });
+  await item.locator('[data-action=delete]').click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancelar' }).click();
+  assert.equal(await item.count(), 1, 'not deleted without a yes');
+  await item.locator('[data-action=delete]').click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Eliminar' }).click();
+  await item.waitFor({ state: 'detached' });
+  assert.equal((await storedResponses(page)).filter((r) => r.id === id).length, 0);
   await context.close();
 });

@@ -50,7 +50,8 @@ async function freePort() {
 export async function startServer({ studies = STUDIES } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'campo-browser-'));
   const db = `sqlite://${path.join(dir, 'campo.db')}`;
-  for (const study of studies) campo(['study', 'install', path.join(ROOT, 'studies', study), '--db', db]);
+  // A study is a seed study's name under studies/, or the path of a bundle a test made.
+  for (const study of studies) campo(['study', 'install', path.isAbsolute(study) ? study : path.join(ROOT, 'studies', study), '--db', db]);
   const port = await freePort();
   const server = {
     dir, db, port, url: `http://127.0.0.1:${port}`, child: null, logs: [],

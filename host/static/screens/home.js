@@ -24,7 +24,7 @@ export async function home({ signOut }) {
     main().replaceChildren(h('h1', { text: t('studies') }), h('p', { class: 'banner error', role: 'alert', text: t('not_available') }));
     return;
   }
-  const [works] = await Promise.all([Promise.all(studies.map((s) => loadWork(s.id))), loadMe().catch(() => null)]);
+  const [works] = await Promise.all([Promise.all(studies.map((s) => loadWork(s.id))), loadMe({ maxAge: 60000 }).catch(() => null)]);
   if (!warmed && navigator.onLine) {
     warmed = true;
     warmOffline(studies);
@@ -126,12 +126,13 @@ function scoresOf(r, version) {
 
 function responseItem(r, versions) {
   const version = versionOf(versions, r);
+  const named = (version ? summaryOf(version.schema, r.answers || {}) : r.summary || []).length > 0;
   const editable = r.status === 'draft' || r.status === 'refused';
   return h('li', { 'data-response': r.id, 'data-status': r.status },
     h('div', { class: 'grow' },
       h('strong', { class: 'summary', text: nameOf(r, version) }), ' ', badge(r.status),
-      h('span', { class: 'muted' }, r.case && r.summary && r.summary.length ? ` · ${t('case')} ${r.case}` : '',
-        r.correction ? ` · ${t('correction')}` : '', ` · ${t('started')} ${when(r.created)}`),
+      h('span', { class: 'muted' }, named && r.case ? ` · ${t('case')} ${r.case}` : '',
+        r.correction ? ` · ${t('correction')}` : '', named || r.case ? ` · ${t('started')} ${when(r.created)}` : ''),
       r.status === 'refused' && r.refusal ? h('p', { class: 'refusal', role: 'note' }, h('strong', { text: t('refusal') }), ' ', L(r.refusal)) : null,
       r.status === 'sent' ? scoresOf(r, version) : null),
     editable ? h('button', { type: 'button', class: 'small', 'data-action': 'open', onclick: () => { location.hash = '#/r/' + r.id; }, text: t('open') }) : null,

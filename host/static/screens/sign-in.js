@@ -2,7 +2,8 @@
  * Either way GET /api/v1/me checks it and tells the caller's roles. */
 import { h, main } from '../dom.js';
 import { t, L } from '../words.js';
-import { rememberMe } from '../state.js';
+import { loadMe } from '../api.js';
+import { state } from '../state.js';
 
 /** Shows the form; `enter(token, session, me)` is called once the server accepted the person. */
 export function signIn({ enter }) {
@@ -29,10 +30,13 @@ export function signIn({ enter }) {
         token = body.token;
         session = { user: body.user, expires_at: body.expires_at };
       }
-      const response = await fetch('/api/v1/me', { headers: { Authorization: 'Bearer ' + token } });
-      if (!response.ok) throw new Error(t('bad_token'));
-      const me = await response.json();
-      rememberMe(me);
+      state.token = token;
+      try {
+        await loadMe();
+      } catch (e) {
+        state.token = null;
+        throw e instanceof TypeError ? e : new Error(t('bad_token'));
+      }
       enter(token, session);
     } catch (err) {
       error.textContent = err instanceof TypeError ? t('need_network') : err.message;
