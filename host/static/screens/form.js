@@ -164,6 +164,7 @@ function visiblePages() {
 export function renderForm() {
   const c = current;
   if (!c) return;
+  if (!c.languages.declared) c.formLang = lang(); // Spanish and English texts follow the app's language
   c.view.hooks.numberLocale = numberLocaleNow();
   c.view.hooks.formLang = c.formLang;
   c.chrome = {

@@ -158,9 +158,12 @@ function returnedList(study, returned, all, versions) {
     h('ul', { class: 'list' }, open.map((x) => {
       const version = versions.get(`${study.id}/${x.form}/${x.version}`);
       const name = nameOf({ case: x.case, created: Date.parse(x.reviewed_at || '') || Date.now() }, version, x.answers);
+      // Its state: sent back, or being corrected on this phone (a draft, or not accepted again).
+      const local = all.find((y) => y.id === x.id && y.correction && y.correction.revision === x.revision);
       return h('li', { 'data-returned': x.id },
         h('div', { class: 'grow' },
-          h('strong', { class: 'summary', text: name }), ' ', h('span', { class: 'muted', text: `· ${formTitle(x.form)}` }),
+          h('strong', { class: 'summary', text: name }), ' ', badge(local ? local.status : 'returned'),
+          h('span', { class: 'muted', text: ` · ${formTitle(x.form)}` }),
           h('p', { class: 'comment' }, h('strong', { text: t('supervisor_comment') }), ' ', x.comment || ''),
           h('span', { class: 'muted', text: [x.reviewed_by, x.reviewed_at ? when(Date.parse(x.reviewed_at)) : ''].filter(Boolean).join(', ') })),
         h('button', { type: 'button', class: 'small primary', 'data-action': 'correct', onclick: () => openReturned(study.id, x), text: t('correct') }));
