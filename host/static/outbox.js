@@ -5,7 +5,7 @@
  * to a file. Changes are announced with a `campo:outbox` event on window. */
 import { state } from './state.js';
 import { responses } from './storage.js';
-import { auth, formPath } from './api.js';
+import { auth, formPath, loadMe } from './api.js';
 import { t, both } from './words.js';
 
 const BACKOFF_MS = [2000, 5000, 15000, 30000, 60000, 120000, 300000];
@@ -75,6 +75,8 @@ async function send(r) {
     state.authProblem = true;
     return retryLater(r, t('sign_again'));
   }
+  // A 403: the caller's roles changed since the app last asked; the screens follow the new ones.
+  if (response.status === 403) await loadMe().catch(() => null);
   if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
     // Refused for what it is (403: this role does not submit; 422: the answers): back to the
     // enumerator, editable, with the reason; never retried as is.

@@ -302,6 +302,8 @@ test('a supervisor is not offered a new response; a refusal on sync says why in 
   await item.waitFor({ timeout: 30000 });
   await outboxCount(page, 0);
   assert.match(await item.locator('.refusal').textContent(), /su rol no permite enviar respuestas en este estudio/);
+  await page.locator('section.study .no-submit').waitFor();
+  assert.equal(await page.locator('[data-action=new]').count(), 0, 'her role now: no new response');
   assert.doesNotMatch(await page.locator('main').textContent(), /token ya no es válido/);
   await page.screenshot({ path: outputPath('refused-role-360.png'), fullPage: true });
   await page.getByRole('button', { name: 'English' }).click();
