@@ -47,8 +47,9 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
   if (url.pathname.startsWith('/studies/')) event.respondWith(networkFirst(request));
-  else if (request.mode === 'navigate' && url.pathname === '/') event.respondWith(app(event));
-  else if (!url.pathname.startsWith('/api/') && url.pathname !== '/healthz') event.respondWith(shellFile(request));
+  else if (url.pathname.startsWith('/api/') || url.pathname === '/healthz') return;
+  else if (request.mode === 'navigate') event.respondWith(app(event));
+  else event.respondWith(shellFile(request));
 });
 
 /** The app's page from the cache (the network when there is none), then a background check. */
