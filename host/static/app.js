@@ -1,12 +1,6 @@
-/* Campo's enumerator app: the router and what ties the screens together. Sign in with a
- * username and password or a token; the caller's studies, forms, assigned cases and responses
- * sent back for correction; responses kept on the phone (storage.js) and sent by the outbox
- * (outbox.js). Works offline after one online visit (sw.js).
- *
- * Modules, one per concern: words (the app's Spanish and English), state (who is signed in),
- * storage (IndexedDB), api (the server, with offline copies), outbox (sending), pointer,
- * relevance, numbers and schema (pure rules, shared with Node's tests), form-session and
- * form-view (a response being filled), dialog, and one per screen under screens/. */
+/* Campo's enumerator app: the router, and what ties the screens together. One module per
+ * concern: words, state, storage, api, outbox, the pure rules (pointer, relevance, numbers,
+ * schema), form-session and form-view, dialog, and one per screen under screens/. */
 import { state } from './state.js';
 import { t, lang, setLang } from './words.js';
 import { responses, recoverJournal } from './storage.js';

@@ -1,12 +1,8 @@
-/* A response being filled: the draft (every answer the enumerator gave, those to questions now
- * hidden too) and the logic plugin's view of it. No DOM: Node's tests run it with a stub logic.
- *
- * The draft never loses an answer by a change elsewhere: an answer to a question that becomes
- * hidden stays in the draft and is shown again when the question is relevant again. What is
- * finalized and sent (`sent`) is the draft with the logic's computed values in place and hidden
- * answers left out (relevance.js), evaluated until stable, so the logic result the app shows is
- * the one the server computes for what it receives. Computed values are never kept in the draft:
- * they are re-derived from the current answers on every change. */
+/* A response being filled: the draft (every answer given, to hidden questions too: they come back
+ * when relevant again) and the logic plugin's view of it. What finalizing sends (`sent`) is the
+ * draft with computed values in place and hidden answers left out (relevance.js), evaluated until
+ * stable, so the app shows the logic result the server computes for what it receives. Computed
+ * values are never kept in the draft. No DOM: Node's tests run it with a stub logic. */
 import { clone, same, getAt, setAt, clearAt, isEmpty, isObject, pointer, segments, esc } from './pointer.js';
 import { hidden as hiddenBy, sendable } from './relevance.js';
 import { kindOf, pagesOf, schemaAt, choicesOf, checkValue, MSG, relatedPointer, orderKey, compareOrder } from './schema.js';
@@ -46,6 +42,7 @@ export class FormSession {
     this.rev = 0;
     this.dirty = false;
     this.running = null;
+    this.deciding = new Set(); // choices being decided (previewed, maybe confirmed) before they count
     this.failure = null;
   }
 
@@ -119,9 +116,18 @@ export class FormSession {
     return this.running;
   }
 
-  /** Resolves when no evaluation is pending. */
-  idle() {
-    return this.running || Promise.resolve();
+  /** Resolves when no evaluation, and no choice being decided, is pending. */
+  async idle() {
+    while (this.running || this.deciding.size) {
+      await Promise.allSettled([this.running, ...this.deciding]);
+    }
+  }
+
+  /** Counts `promise` (a choice being decided) as work in progress for idle(). */
+  track(promise) {
+    this.deciding.add(promise);
+    promise.finally(() => this.deciding.delete(promise)).catch(() => {});
+    return promise;
   }
 
   async loop() {

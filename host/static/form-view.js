@@ -243,10 +243,10 @@ export class PageView {
   decide(p, value) {
     const pending = { p, value };
     this.pending = pending;
-    Promise.resolve(this.hooks.choose(p, value)).finally(() => {
+    this.session.track(Promise.resolve(this.hooks.choose(p, value)).finally(() => {
       if (this.pending === pending) this.pending = null;
       this.update();
-    });
+    }));
   }
 
   async onClick(e) {

@@ -1,8 +1,6 @@
-/* The outbox: finalized responses wait in IndexedDB (status "queued") and are sent with retries
- * and backoff. Each keeps its client UUID, so a retry after a lost answer is stored once (the
- * server answers 200 to an identical retry). A refusal is never a dead end: the response goes
- * back to "refused" with the server's reason in Spanish and English, editable, and can be saved
- * to a file. Changes are announced with a `campo:outbox` event on window. */
+/* The outbox: finalized responses (status "queued") sent with retries and backoff, each under its
+ * client UUID (a retry is stored once). A refusal is never a dead end: the response goes back,
+ * editable, with the server's reason in Spanish and English, and can be saved to a file. */
 import { state } from './state.js';
 import { responses } from './storage.js';
 import { auth, formPath, loadMe } from './api.js';

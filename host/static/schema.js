@@ -1,18 +1,6 @@
-/* A form version's JSON Schema read as a questionnaire. Pure functions, no DOM.
- *
- * What the app reads from a schema (README, "Enumerator app"):
- * - per question: `x-label`, `x-hint`, `x-choices` ([{code, label, parent?}]), `x-choice-filter`
- *   (cascading choices), `readOnly` (computed by the logic plugin), the type and its limits;
- *   each top-level group is a page, consecutive top-level questions share one;
- * - at the root:
- *   - `x-languages`: [{"code": "es", "name": "Español"}, …], the languages of the form's texts
- *     (every `x-label`, `x-hint` and choice label is an object keyed by those codes), and
- *     `x-default-language`, the code used where a text lacks the chosen language. Without them
- *     the texts are Spanish and English, following the app's language;
- *   - `x-summary`: ["/json/pointer", …], the answers that name a response in the app's lists
- *     (drafts, outbox, returned responses): a folio, a name, a place. Without it (or while they
- *     are unanswered) a response is named by its case, else by when it was started.
- * Texts the form does not give (the app's own words, the logic's messages) stay Spanish and English. */
+/* A form version's JSON Schema read as a questionnaire (README, "Enumerator app", lists the
+ * keywords: x-label, x-hint, x-choices, x-choice-filter, readOnly; at the root x-languages,
+ * x-default-language and x-summary). Pure functions, no DOM. */
 import { segments, getAt, pointer } from './pointer.js';
 
 export function typeOf(s) {

@@ -1,12 +1,8 @@
-/* Responses on this phone, in IndexedDB: drafts, the outbox (queued), what was sent or not
- * accepted. They survive browser restarts.
- *
- * A record: { id (client UUID), study, form, version, case?, answers, status: draft | queued |
- * sent | refused, page, created, updated, summary?: [Text], errors, refusal?: {es, en, status},
- * correction?: {revision, comment, by}, receipt?, attempts, nextAttemptAt, lastError }.
- *
- * The journal: the open draft is also written synchronously to localStorage when the page is
- * hidden or closed (an IndexedDB write may not finish then), and folded back in on start. */
+/* Responses on this phone, in IndexedDB (drafts, the outbox, what was sent or not accepted):
+ * { id, study, form, version, case?, answers (the draft), sent (what finalizing sends), status:
+ * draft | queued | sent | refused, refusal?, correction?, receipt?, summary?, … }.
+ * The journal: the open draft, written synchronously to localStorage when the page is hidden or
+ * closed (an IndexedDB write may not finish then), folded back in on the next start. */
 
 const db = new Promise((resolve, reject) => {
   const open = indexedDB.open('campo', 1);

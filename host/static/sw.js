@@ -1,13 +1,9 @@
-/* Campo's service worker: the app's own files, so the app opens with no network after one
- * online visit. (The page keeps its own offline copies of the API's data: api.js.)
- * - Each file is fetched from the server once: on the first install it is taken from the HTTP
- *   cache the page just filled (`force-cache`), and afterwards served from this cache.
- * - Updates: when the app is opened (a navigation), the files are revalidated in the
- *   background at most every REVALIDATE_MS, with conditional requests (ETag or
- *   Last-Modified: a 304 costs a few hundred bytes); if all arrive, changed ones replace the
- *   cached ones together, and the next opening uses them.
- * - Server pages (/studies/…/dashboard): the network first, the last copy offline.
- * Submissions are never cached or replayed here: the page's outbox (IndexedDB) owns them. */
+/* Campo's service worker keeps the app's files (the page keeps the API's data: api.js).
+ * - Each file travels once: the first install takes it from the HTTP cache the page just filled
+ *   (`force-cache`); afterwards it is served from here.
+ * - Opening the app revalidates the files in the background, at most every REVALIDATE_MS, with
+ *   conditional requests (ETag or Last-Modified); changed files replace the cached ones together.
+ * - Server pages (/studies/…): the network first, the last copy offline. Submissions: never here. */
 const SHELL_CACHE = 'campo-shell-v2';
 const PAGES_CACHE = 'campo-data-v1'; // the page's data cache: signing out deletes it
 const KEEP = [SHELL_CACHE, PAGES_CACHE];

@@ -212,7 +212,7 @@ function showPage(index, focus = true) {
  * aside (they stay in the draft) can be undone. */
 async function choose(c, p, value) {
   const s = c.session;
-  await s.idle();
+  await (s.running || Promise.resolve()); // not idle(): this choice is one of the things it waits for
   const previous = clone(s.value(p));
   const asideBefore = new Set(s.keptHidden());
   let ends = false;
