@@ -40,3 +40,13 @@ fn enumerator_app_in_chromium() {
 fn study_management_in_chromium() {
     node_test(&["browser/management.test.js"]);
 }
+
+#[test]
+fn app_rules_in_node_with_the_shared_relevance_vectors() {
+    node_test(&["browser/form-rules.test.js"]);
+}
+
+#[test]
+fn forms_never_lose_an_answer_in_chromium() {
+    node_test(&["browser/field-forms.test.js", "browser/first-visit.test.js"]);
+}

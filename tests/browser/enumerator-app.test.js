@@ -77,6 +77,8 @@ test('skip logic hides and shows questions as answers change, exactly as the ser
   await newResponse(page, 'ejemplo-hogares', 'hogar');
   const fecha = page.locator('[data-path="/fecha"]');
   await page.locator('[data-path="/consentimiento"] input[value=no]').check();
+  // Declining ends the interview: the app asks first.
+  await page.getByRole('dialog').getByRole('button', { name: /terminar/ }).click();
   await idle(page);
   assert.equal(await fecha.isVisible(), false, 'declining consent hides the rest');
   await compareWithServer(page, server, token, 'ejemplo-hogares', 'hogar');

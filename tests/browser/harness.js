@@ -14,6 +14,9 @@ export const BIN = process.env.CAMPO_BIN ? path.resolve(process.env.CAMPO_BIN) :
 export const OUTPUT = path.join(ROOT, 'tests/output');
 export const CHROMIUM = process.env.CAMPO_CHROMIUM || '/usr/bin/chromium';
 export const STUDIES = ['ejemplo-hogares', 'mujeres-migrantes-rm', '3x1-migrantes'];
+// The web app served is this checkout's (CAMPO_STATIC_DIR names another one, e.g. to check that a
+// test fails on an older app), not the directory the binary was built with.
+export const STATIC_DIR = process.env.CAMPO_STATIC_DIR ? path.resolve(process.env.CAMPO_STATIC_DIR) : path.join(ROOT, 'host/static');
 const CACHE_DIR = path.join(os.tmpdir(), 'campo-test-artifacts');
 
 /** Runs `campo ARGS` and returns its stdout. */
@@ -47,7 +50,8 @@ async function freePort() {
 export async function startServer({ studies = STUDIES } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'campo-browser-'));
   const db = `sqlite://${path.join(dir, 'campo.db')}`;
-  for (const study of studies) campo(['study', 'install', path.join(ROOT, 'studies', study), '--db', db]);
+  // A study is a seed study's name under studies/, or the path of a bundle a test made.
+  for (const study of studies) campo(['study', 'install', path.isAbsolute(study) ? study : path.join(ROOT, 'studies', study), '--db', db]);
   const port = await freePort();
   const server = {
     dir, db, port, url: `http://127.0.0.1:${port}`, child: null, logs: [],
@@ -57,7 +61,7 @@ export async function startServer({ studies = STUDIES } = {}) {
       return campo(args).trim().split('\n').pop().trim();
     },
     async start() {
-      const child = spawn(BIN, ['serve', '--db', db, '--addr', `127.0.0.1:${port}`, '--drain-secs', '1'], {
+      const child = spawn(BIN, ['serve', '--db', db, '--addr', `127.0.0.1:${port}`, '--drain-secs', '1', '--static-dir', STATIC_DIR], {
         cwd: ROOT, env: { ...process.env, CAMPO_CACHE_DIR: CACHE_DIR, RUST_LOG: 'info,sqlx=warn' }, stdio: ['ignore', 'ignore', 'pipe'],
       });
       this.child = child;

@@ -145,7 +145,8 @@ test('the app plus one seed form (schema and logic plugin) stay under 300 KB gzi
   const { gzipSync } = await import('node:zlib');
   const gz = (file) => gzipSync(fs.readFileSync(file), { level: 9 }).length;
   const staticDir = path.join(ROOT, 'host/static');
-  const app = fs.readdirSync(staticDir).reduce((sum, f) => sum + gz(path.join(staticDir, f)), 0);
+  const app = fs.readdirSync(staticDir, { recursive: true }).map(String).filter((f) => fs.statSync(path.join(staticDir, f)).isFile())
+    .reduce((sum, f) => sum + gz(path.join(staticDir, f)), 0);
   for (const f of forms().filter((f) => f.study !== 'ejemplo-hogares')) {
     const manifest = JSON.parse(fs.readFileSync(path.join(f.dir, 'manifest.json'), 'utf8'));
     const entry = manifest.forms.find((x) => x.id === f.form);
