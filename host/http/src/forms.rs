@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{AppState, JsonBody, auth::Principal, error::{ApiError, ErrorBody}, submissions::parse_form};
+use super::{AppState, JsonBody, web_app::Encoding, auth::Principal, error::{ApiError, ErrorBody}, submissions::parse_form};
 use campo_domain::{PluginHash, Role};
 use campo_pipeline::PreparedVersion;
 use campo_runtime::Entry;
@@ -82,15 +82,27 @@ pub async fn get_version(
     params(("hash" = String, Path, description = "sha256 of the module")),
     responses((status = 200, content_type = "application/wasm", body = Vec<u8>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn plugin_bytes(State(state): State<AppState>, _principal: Principal, Path(hash): Path<String>) -> Result<Response, ApiError> {
+pub async fn plugin_bytes(
+    State(state): State<AppState>,
+    _principal: Principal,
+    Path(hash): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
     let hash = hash.strip_suffix(".wasm").unwrap_or(&hash);
     let hash = PluginHash::parse(hash).map_err(|_| ApiError::not_found(format!("plugin {hash}")))?;
     let wasm = state.app.store.plugin_wasm(&hash).await?.ok_or_else(|| ApiError::not_found(format!("plugin {hash}")))?;
-    Ok((
-        [(header::CONTENT_TYPE, "application/wasm"), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")],
-        wasm,
-    )
-        .into_response())
+    let cache = [
+        (header::CONTENT_TYPE, "application/wasm"),
+        (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        (header::VARY, "accept-encoding"),
+    ];
+    // Brotli at its densest, once per module (it never changes); other encodings are left to
+    // the compression layer.
+    if Encoding::accepted(&headers) == Encoding::Brotli {
+        let compressed = state.compressed_plugins.brotli(&hash, wasm).await;
+        return Ok((cache, [(header::CONTENT_ENCODING, "br")], compressed).into_response());
+    }
+    Ok((cache, wasm).into_response())
 }
 
 /// A (possibly partial) response to evaluate without storing it.

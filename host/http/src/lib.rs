@@ -17,19 +17,20 @@ mod review;
 mod studies;
 mod submissions;
 pub mod views;
+pub mod web_app;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, FromRequest, Request},
-    http::{HeaderName, StatusCode},
-    response::IntoResponse,
+    http::{HeaderName, Method, StatusCode},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use tower_http::{
+    compression::CompressionLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    services::ServeDir,
     trace::TraceLayer,
 };
 use utoipa::{
@@ -40,6 +41,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use auth::{Principal, StudyAccess};
 pub use error::ApiError;
+pub use web_app::WebApp;
 
 use campo_domain::JsonParseError;
 use campo_pipeline::App;
@@ -52,8 +54,8 @@ pub struct ServeConfig {
     pub body_limit: usize,
     /// The largest plugin or bundle upload.
     pub upload_limit: usize,
-    /// Where the web app's static files are (`host/static`).
-    pub static_dir: std::path::PathBuf,
+    /// Serve the web app from this directory instead of the copy compiled into the binary.
+    pub static_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ServeConfig {
@@ -61,7 +63,7 @@ impl Default for ServeConfig {
         ServeConfig {
             body_limit: 1 << 20,
             upload_limit: 32 << 20,
-            static_dir: std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../static")),
+            static_dir: None,
         }
     }
 }
@@ -70,6 +72,24 @@ impl Default for ServeConfig {
 pub struct AppState {
     pub app: Arc<App>,
     pub config: Arc<ServeConfig>,
+    /// The enumerator app's files.
+    pub web_app: Arc<WebApp>,
+    /// Plugin modules already compressed for sending.
+    pub compressed_plugins: Arc<web_app::CompressedPlugins>,
+}
+
+impl AppState {
+    /// The state of a server: the app's files are read (from the binary, or the configured
+    /// directory) and compressed in the background.
+    pub fn new(app: Arc<App>, config: ServeConfig) -> std::io::Result<AppState> {
+        let web_app = Arc::new(match &config.static_dir {
+            Some(dir) => WebApp::from_dir(dir)?,
+            None => WebApp::embedded(),
+        });
+        let warm = web_app.clone();
+        std::thread::Builder::new().name("campo-compress".into()).spawn(move || warm.precompress())?;
+        Ok(AppState { app, config: Arc::new(config), web_app, compressed_plugins: Default::default() })
+    }
 }
 
 /// A JSON body, read in two steps so that malformed JSON is always a 400 and JSON of the wrong
@@ -170,7 +190,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .route("/api/v1/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
-        .fallback_service(ServeDir::new(&state.config.static_dir))
+        .fallback(web_app_file)
+        .layer(CompressionLayer::new().br(true).gzip(true).compress_when(compressible()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request| {
                 let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
@@ -180,6 +201,27 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// What the router has no route for: a file of the enumerator app, or 404.
+async fn web_app_file(axum::extract::State(state): axum::extract::State<AppState>, request: Request) -> Response {
+    let (method, path) = (request.method(), request.uri().path());
+    if method == Method::GET || method == Method::HEAD {
+        // A file not yet compressed by the start-up pass is compressed here, off the async
+        // worker (brotli 11 takes tens of milliseconds on the larger modules).
+        if let Some(response) = tokio::task::block_in_place(|| state.web_app.respond(method, path, request.headers())) {
+            return response;
+        }
+    }
+    ApiError::not_found(path.to_string()).into_response()
+}
+
+/// Responses compressed on the way out (JSON, CSV, HTML, plugin modules for clients without
+/// brotli), but not what is compressed already: ZIP exports, images, and responses that carry
+/// their own `Content-Encoding` (the app's files and plugins sent as brotli 11).
+fn compressible() -> impl tower_http::compression::Predicate {
+    use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+    DefaultPredicate::new().and(NotForContentType::const_new("application/zip")).and(NotForContentType::const_new("image/"))
 }
 
 /// Liveness: 200 when the server answers and its database does.

@@ -288,12 +288,10 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve { db, addr, body_limit, static_dir, drain_secs } => {
             let app = open(&db).await?;
-            let mut config = ServeConfig { body_limit, ..ServeConfig::default() };
-            if let Some(dir) = static_dir {
-                config.static_dir = dir;
-            }
+            let config = ServeConfig { body_limit, static_dir, ..ServeConfig::default() };
+            let state = AppState::new(app, config).context("reading the web app's files")?;
             let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
-            http::serve(listener, AppState { app, config: Arc::new(config) }, Duration::from_secs(drain_secs)).await
+            http::serve(listener, state, Duration::from_secs(drain_secs)).await
         }
         Command::Seed { db } => {
             let app = open(&db).await?;
