@@ -4,33 +4,13 @@
 
 mod common;
 
-use std::{
-    io::Write,
-    process::{Command, Stdio},
-};
-
-use common::{Backend, CAMPO, TestApp, TestDb, csv_rows, tres_por_uno_proyecto as proyecto};
+use common::{Backend, TestApp, TestDb, campo_with_stdin, csv_rows, tres_por_uno_proyecto as proyecto};
 use serde_json::{Value, json};
 
 const STUDY: &str = "3x1-migrantes";
 
 fn submissions_url() -> String {
     format!("/api/v1/studies/{STUDY}/forms/proyecto/submissions")
-}
-
-/// Runs `campo ARGS` with `input` on standard input.
-fn campo_with_stdin(args: &[&str], input: &str) -> (bool, String, String) {
-    let mut child = Command::new(CAMPO)
-        .args(args)
-        .env("CAMPO_CACHE_DIR", std::env::temp_dir().join("campo-test-artifacts"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run campo");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// How tokens are stored: their sha256, lowercase hex.

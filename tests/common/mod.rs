@@ -203,6 +203,22 @@ fn cache_dir() -> PathBuf {
 }
 
 /// A running `campo serve`.
+/// Runs the `campo` binary with `input` on its standard input (passwords).
+pub fn campo_with_stdin(args: &[&str], input: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(CAMPO)
+        .args(args)
+        .env("CAMPO_CACHE_DIR", cache_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run campo");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 pub struct TestApp {
     pub db: TestDb,
     pub url: String,

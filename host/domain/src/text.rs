@@ -92,3 +92,22 @@ mod tests {
         assert_eq!(Lang::from_query(None), Lang::Es);
     }
 }
+
+/// `text` cut to at most `max_chars` characters, with "…" where it was cut: an error quotes a
+/// value, never echoes a huge one back.
+pub fn clip(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max_chars) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..end])),
+    }
+}
+
+#[cfg(test)]
+mod clip_tests {
+    #[test]
+    fn long_values_are_cut_on_a_character_boundary() {
+        assert_eq!(super::clip("corto", 100), "corto");
+        assert_eq!(super::clip("ñandú", 3), "ñan…");
+        assert_eq!(super::clip(&"x".repeat(1_000_000), 100).chars().count(), 101);
+    }
+}

@@ -9,9 +9,15 @@ use serde_json::Value;
 
 use super::columns::{ExportPlan, Field, Group, Node};
 
-/// Whether a cell holds text that a spreadsheet would read as a formula.
+/// Whether a cell holds text that a spreadsheet would read as a formula (OWASP's CSV injection
+/// list): it starts with `=`, `+`, `-`, `@`, a tab or a carriage return — after any leading
+/// spaces, which spreadsheets skip — or with their full-width forms (`＝＋－＠`), which some
+/// spreadsheets fold to ASCII.
 fn is_formula(text: &str) -> bool {
-    matches!(text.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+    let Some(first) = text.trim_start_matches([' ', '\u{a0}', '\u{3000}']).chars().next() else {
+        return false;
+    };
+    matches!(first, '=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '＝' | '＋' | '－' | '＠' | '﹦' | '﹢' | '﹣')
 }
 
 /// The cells of one row of one table.
@@ -357,3 +363,18 @@ impl<'de> Visitor<'de> for FieldSeed<'_, '_, '_> {
 }
 
 use serde::Deserialize as _;
+
+#[cfg(test)]
+mod formula_tests {
+    use super::is_formula;
+
+    #[test]
+    fn formulas_are_seen_behind_spaces_and_in_full_width() {
+        for text in ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", " =1+1", "   @x", "＝1+1", "＋1", "－1", "＠x", "\u{3000}＝1"] {
+            assert!(is_formula(text), "{text:?}");
+        }
+        for text in ["", "   ", "María", "1-2", "a=b", "34"] {
+            assert!(!is_formula(text), "{text:?}");
+        }
+    }
+}

@@ -39,8 +39,9 @@ pub enum ExportError {
     UnknownForm(String),
     #[error("form {form} has no version {version:?}")]
     UnknownVersion { form: String, version: String },
-    #[error("{0}")]
-    BadOption(String),
+    /// A filter or option the export cannot take, in Spanish and English.
+    #[error("{en}")]
+    BadOption { es: String, en: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("writing the export: {0}")]
@@ -166,7 +167,7 @@ impl PreparedExport {
 /// Reads the form's versions and builds the export's plan (no response is read yet).
 pub async fn prepare(store: &Store, study: &StudyId, form: &FormId, options: ExportOptions) -> Result<PreparedExport, ExportError> {
     if options.separator.is_empty() {
-        return Err(ExportError::BadOption("the separator must not be empty".into()));
+        return Err(ExportError::BadOption { es: "El separador no puede estar vacío".into(), en: "the separator must not be empty".into() });
     }
     let versions = store.form_versions(study, form).await?;
     if versions.is_empty() {
@@ -209,7 +210,11 @@ pub async fn prepare(store: &Store, study: &StudyId, form: &FormId, options: Exp
 /// upper bound includes that whole day.
 fn instant(value: &str, upper: bool) -> Result<String, ExportError> {
     use time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description};
-    let bad = || ExportError::BadOption(format!("{value:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 instant"));
+    let shown = campo_domain::clip(value, 100);
+    let bad = || ExportError::BadOption {
+        es: format!("«{shown}» no es una fecha (AAAA-MM-DD) ni un instante RFC 3339"),
+        en: format!("{shown:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 instant"),
+    };
     let at = if let Ok(date) = time::Date::parse(value, format_description!("[year]-[month]-[day]")) {
         let start = date.midnight().assume_utc();
         if upper { start + Duration::days(1) } else { start }

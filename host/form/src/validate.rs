@@ -4,7 +4,7 @@
 //! schema can never make the server fetch a URL or read a file, and `pattern`s run on the
 //! linear-time `regex` engine so a designer's regex cannot stall a submission.
 
-use campo_domain::FieldError;
+use campo_domain::{FieldError, clip};
 use serde_json::Value;
 
 /// Why a form's schema cannot be used.
@@ -43,17 +43,47 @@ impl FormValidator {
             .iter_errors(answers)
             .take(MAX_ERRORS)
             .map(|e| {
-                let message_en = e.to_string();
+                // The crate's own text quotes the whole value (a 1 MB answer makes a 1 MB error):
+                // only rules without a message of ours fall back to it, cut short.
+                let theirs = || clip(&e.to_string(), MAX_MESSAGE_CHARS).into_owned();
                 FieldError {
-                    path: e.instance_path().as_str().to_string(),
+                    path: clip(e.instance_path().as_str(), MAX_MESSAGE_CHARS).into_owned(),
                     code: "schema".into(),
-                    message: spanish(e.kind()).unwrap_or_else(|| format!("Respuesta no válida: {message_en}")),
-                    message_en: format!("Invalid answer: {message_en}"),
+                    message: spanish(e.kind()).unwrap_or_else(|| "La respuesta no cumple una regla del formulario".to_string()),
+                    message_en: format!("Invalid answer: {}", english(e.kind()).unwrap_or_else(theirs)),
                 }
             })
             .collect();
         Err(errors)
     }
+}
+
+/// Values quoted in an error are cut to this many characters.
+const MAX_MESSAGE_CHARS: usize = 100;
+
+/// The English message for the rules forms use, quoting limits but never the answer.
+fn english(kind: &jsonschema::error::ValidationErrorKind) -> Option<String> {
+    use jsonschema::error::ValidationErrorKind as K;
+    Some(match kind {
+        K::Minimum { limit } => format!("the value must be {limit} or more"),
+        K::Maximum { limit } => format!("the value must be {limit} or less"),
+        K::ExclusiveMinimum { limit } => format!("the value must be greater than {limit}"),
+        K::ExclusiveMaximum { limit } => format!("the value must be less than {limit}"),
+        K::Enum { .. } => "choose one of the options in the list".to_string(),
+        K::Constant { expected_value } => format!("the value must be {}", clip(&expected_value.to_string(), MAX_MESSAGE_CHARS)),
+        K::Type { .. } => "the answer is not of the type the question asks for (number, text, date…)".to_string(),
+        K::Format { format } => format!("the answer is not in the {format} format"),
+        K::MaxLength { limit } => format!("the text may have at most {limit} characters"),
+        K::MinLength { limit } => format!("the text must have at least {limit} characters"),
+        K::MaxItems { limit } => format!("there may be at most {limit} items"),
+        K::MinItems { limit } => format!("there must be at least {limit} items"),
+        K::UniqueItems => "an option appears more than once".to_string(),
+        K::Pattern { pattern } => format!("the answer does not match the pattern {}", clip(pattern, MAX_MESSAGE_CHARS)),
+        K::Required { property } => format!("the required answer {} is missing", clip(&property.to_string(), MAX_MESSAGE_CHARS)),
+        K::AdditionalProperties { unexpected } => format!("answers to questions the form does not have: {}", clip(&unexpected.join(", "), MAX_MESSAGE_CHARS)),
+        K::MultipleOf { multiple_of } => format!("the value must be a multiple of {multiple_of}"),
+        _ => return None,
+    })
 }
 
 /// The message an enumerator reads, in Spanish, for the schema rules forms use.
@@ -65,7 +95,7 @@ fn spanish(kind: &jsonschema::error::ValidationErrorKind) -> Option<String> {
         K::ExclusiveMinimum { limit } => format!("El valor debe ser mayor que {limit}"),
         K::ExclusiveMaximum { limit } => format!("El valor debe ser menor que {limit}"),
         K::Enum { .. } => "Elija una de las opciones de la lista".to_string(),
-        K::Constant { expected_value } => format!("El valor debe ser {expected_value}"),
+        K::Constant { expected_value } => format!("El valor debe ser {}", clip(&expected_value.to_string(), MAX_MESSAGE_CHARS)),
         K::Type { .. } => "La respuesta no es del tipo que pide la pregunta (número, texto, fecha…)".to_string(),
         K::Format { format } if format == "date" => "Escriba una fecha válida (AAAA-MM-DD)".to_string(),
         K::Format { format } => format!("La respuesta no tiene el formato {format}"),
@@ -75,8 +105,8 @@ fn spanish(kind: &jsonschema::error::ValidationErrorKind) -> Option<String> {
         K::MinItems { limit } => format!("Debe haber al menos {limit} elementos"),
         K::UniqueItems => "Una opción aparece más de una vez".to_string(),
         K::Pattern { .. } => "La respuesta no tiene el formato esperado".to_string(),
-        K::Required { property } => format!("Falta la respuesta obligatoria {property}"),
-        K::AdditionalProperties { unexpected } => format!("Respuestas a preguntas que el formulario no tiene: {}", unexpected.join(", ")),
+        K::Required { property } => format!("Falta la respuesta obligatoria {}", clip(&property.to_string(), MAX_MESSAGE_CHARS)),
+        K::AdditionalProperties { unexpected } => format!("Respuestas a preguntas que el formulario no tiene: {}", clip(&unexpected.join(", "), MAX_MESSAGE_CHARS)),
         K::MultipleOf { .. } => "El valor no respeta el paso permitido".to_string(),
         _ => return None,
     })
@@ -114,6 +144,17 @@ mod tests {
         assert!(messages.contains(&"El valor debe ser 18 o más"), "{messages:?}");
         assert!(messages.contains(&"Escriba una fecha válida (AAAA-MM-DD)"), "{messages:?}");
         assert!(errors.iter().all(|e| e.message_en.starts_with("Invalid answer: ")));
+    }
+
+    #[test]
+    fn a_huge_answer_is_not_echoed_in_its_error() {
+        let schema = json!({"type": "object", "properties": {"otro": {"type": "string", "maxLength": 200}, "n": {"type": "integer"}}});
+        let huge = "x".repeat(1_000_000);
+        let errors = FormValidator::compile(&schema).unwrap().validate(&json!({"otro": huge, "n": huge})).unwrap_err();
+        assert_eq!(errors.len(), 2);
+        for e in &errors {
+            assert!(e.message.len() + e.message_en.len() < 400, "{e:?}");
+        }
     }
 
     #[test]

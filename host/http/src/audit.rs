@@ -78,6 +78,6 @@ pub async fn audit_log(State(state): State<AppState>, principal: Principal, Quer
             let limit = query.limit.unwrap_or(100).clamp(1, MAX_PAGE);
             Ok(Json(state.app.store.audit_page(study, after, limit).await?).into_response())
         }
-        Some(other) => Err(ApiError::bad_request("invalid_option", format!("format={other}: use json or csv"))),
+        Some(other) => Err(ApiError::bad_option("format", other, "json, csv")),
     }
 }

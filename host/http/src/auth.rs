@@ -17,6 +17,8 @@ use campo_store::{PersonRef, audit::Actor, management::Membership};
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub token_id: i64,
+    /// A sign-in session (not an API token).
+    session: bool,
     pub person: Option<PersonRef>,
     /// The name stored with what this caller does: the person's username, else the token's label.
     pub name: String,
@@ -71,6 +73,11 @@ impl StudyAccess {
 impl Principal {
     pub fn actor(&self) -> Actor {
         Actor { name: self.name.clone(), person_id: self.person.as_ref().map(|p| p.id), token_id: Some(self.token_id) }
+    }
+
+    /// Whether the token is a sign-in session rather than an API token.
+    pub fn is_session(&self) -> bool {
+        self.session
     }
 
     pub fn is_admin(&self) -> bool {
@@ -204,7 +211,7 @@ impl Principal {
                 (None, None) => return Err(ApiError::unauthorized()),
             }
         };
-        Ok(Principal { token_id: record.id, person: record.person, name, access })
+        Ok(Principal { token_id: record.id, session: record.role.is_none(), person: record.person, name, access })
     }
 }
 

@@ -36,6 +36,8 @@ pub struct ErrorBody {
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// Seconds, for `Retry-After` (every 503 and 429 has one).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -43,6 +45,7 @@ impl ApiError {
         ApiError {
             status,
             body: ErrorBody { code: code.into(), message: es.into(), message_en: en.into(), errors: None, plugin: None },
+            retry_after: None,
         }
     }
 
@@ -60,11 +63,6 @@ impl ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", es, en)
     }
 
-    pub fn forbidden(en: impl Into<String>) -> ApiError {
-        let en = en.into();
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("No tiene permiso: {en}"), en)
-    }
-
     /// 422 for a request that is well-formed but asks for something that cannot be.
     pub fn unprocessable(code: &str, es: impl Into<String>, en: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, es, en)
@@ -72,12 +70,22 @@ impl ApiError {
 
     pub fn not_found(what: impl Into<String>) -> ApiError {
         let what = what.into();
+        let what = campo_domain::clip(&what, 100);
         ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("No existe: {what}"), format!("Not found: {what}"))
     }
 
-    pub fn bad_request(code: &str, en: impl Into<String>) -> ApiError {
-        let en = en.into();
-        ApiError::new(StatusCode::BAD_REQUEST, code, format!("Solicitud no válida: {en}"), en)
+    pub fn bad_request(code: &str, es: impl Into<String>, en: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, es, en)
+    }
+
+    /// 400 for a query parameter with a value the route does not take.
+    pub fn bad_option(name: &str, value: &str, choices: &str) -> ApiError {
+        let value = campo_domain::clip(value, 100);
+        ApiError::bad_request(
+            "invalid_option",
+            format!("{name}={value} no es válido: use {choices}"),
+            format!("{name}={value} is not valid: use {choices}"),
+        )
     }
 
     pub fn internal(error: impl std::fmt::Display) -> ApiError {
@@ -101,14 +109,51 @@ impl ApiError {
         e
     }
 
+    /// 503: the server is too busy to handle this now; the same request later will be.
+    pub fn busy() -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_busy",
+            "El servidor está ocupado; la respuesta no tiene errores: se reenviará sola en unos segundos (reenviar el mismo id es seguro)",
+            "The server is busy; nothing is wrong with the response: retry in a few seconds (sending the same id again is safe)",
+        )
+        .retry_after(1)
+    }
+
+    /// 503: too many sign-ins are being checked at once.
+    pub fn busy_signing_in() -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_busy",
+            "El servidor está revisando muchas contraseñas a la vez; intente de nuevo en unos segundos",
+            "The server is checking many passwords at once; try again in a few seconds",
+        )
+        .retry_after(2)
+    }
+
+    /// Adds a `Retry-After` of `secs` seconds.
+    pub fn retry_after(mut self, secs: u64) -> ApiError {
+        self.retry_after = Some(secs);
+        self
+    }
+
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    pub fn code(&self) -> &str {
+        &self.body.code
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut response = (self.status, Json(self.body)).into_response();
+        let retry_after = self.retry_after.or((self.status == StatusCode::SERVICE_UNAVAILABLE).then_some(1));
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -136,6 +181,7 @@ impl From<StoreError> for ApiError {
                     "La base de datos no está disponible; reintente en unos segundos (reenviar el mismo id es seguro)",
                     "The database is unavailable; retry in a few seconds (sending the same id again is safe)",
                 )
+                .retry_after(2)
             }
             StoreError::Duplicate(what) => ApiError::new(
                 StatusCode::CONFLICT,
@@ -156,6 +202,11 @@ impl From<StoreError> for ApiError {
 
 impl From<PluginError> for ApiError {
     fn from(e: PluginError) -> ApiError {
+        if e.is_overload() {
+            let mut busy = ApiError::busy();
+            busy.body.plugin = Some(e.plugin().to_string());
+            return busy;
+        }
         let en = e.to_string();
         let mut error = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), format!("Error del complemento del formulario: {en}"), en);
         error.body.plugin = Some(e.plugin().to_string());
@@ -190,6 +241,7 @@ impl From<SubmitError> for ApiError {
                 format!("Case \"{case}\" belongs to team {case_team}, not yours"),
             ),
             SubmitError::Plugin(p) => p.into(),
+            SubmitError::Busy(_) => ApiError::busy(),
             SubmitError::Store(s) => s.into(),
         }
     }

@@ -25,7 +25,7 @@ impl From<ExportError> for ApiError {
         match e {
             ExportError::UnknownForm(f) => ApiError::not_found(format!("form {f}")),
             ExportError::UnknownVersion { form, version } => ApiError::not_found(format!("version {version} of {form}")),
-            ExportError::BadOption(en) => ApiError::bad_request("invalid_option", en),
+            ExportError::BadOption { es, en } => ApiError::bad_request("invalid_option", es, en),
             ExportError::Store(s) => s.into(),
             other => ApiError::internal(other),
         }
@@ -82,16 +82,16 @@ impl ExportQuery {
     fn options(self) -> Result<ExportOptions, ApiError> {
         let labels = match self.labels.as_deref() {
             None | Some("") => None,
-            Some(l) => Some(Lang::parse(l).ok_or_else(|| ApiError::bad_request("invalid_option", format!("labels={l}: use es or en")))?),
+            Some(l) => Some(Lang::parse(l).ok_or_else(|| ApiError::bad_option("labels", l, "es, en"))?),
         };
         let format = match self.format.as_deref() {
             None | Some("") => Format::Auto,
-            Some(f) => Format::parse(f).ok_or_else(|| ApiError::bad_request("invalid_option", format!("format={f}: use auto, csv or zip")))?,
+            Some(f) => Format::parse(f).ok_or_else(|| ApiError::bad_option("format", f, "auto, csv, zip"))?,
         };
         let review = match self.review.as_deref() {
             None | Some("") => None,
             Some(r) => Some(ReviewState::parse(r).ok_or_else(|| {
-                ApiError::bad_request("invalid_option", format!("review={r}: use received, approved, has_issues or rejected"))
+                ApiError::bad_option("review", r, "received, approved, has_issues, rejected")
             })?),
         };
         Ok(ExportOptions {
@@ -253,7 +253,7 @@ pub async fn start_rescore(
     let (study, form) = parse_form(&study, &form)?;
     principal.allow(&study, &[Role::Designer])?;
     let plugin = PluginHash::parse(request.plugin.strip_prefix("sha256:").unwrap_or(&request.plugin))
-        .map_err(|_| ApiError::bad_request("invalid_option", format!("plugin {:?} is not a sha256", request.plugin)))?;
+        .map_err(|_| ApiError::unprocessable("invalid_option", format!("«{}» no es un sha256 de complemento", campo_domain::clip(&request.plugin, 100)), format!("plugin {:?} is not a sha256", campo_domain::clip(&request.plugin, 100))))?;
     let started = rescore::start(&state.app, &study, &form, request.version.as_deref(), &plugin, &principal.actor()).await?;
     let job = started.job.clone();
     tracing::info!(%study, %form, plugin = %plugin.short(), job = job.id, resumed = started.resumed, by = %principal.name, "re-scoring started");

@@ -9,6 +9,7 @@ pub mod auth;
 mod dashboard;
 pub mod error;
 mod exports;
+mod layers;
 mod forms;
 mod management;
 mod people;
@@ -40,10 +41,11 @@ use utoipa::{
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use auth::{Principal, StudyAccess};
-pub use error::ApiError;
+pub use error::{ApiError, ErrorBody};
 pub use web_app::WebApp;
 
-use campo_domain::JsonParseError;
+use campo_domain::RequestJsonError;
+use campo_manage::sign_in_guard::SignInGuard;
 use campo_pipeline::App;
 use campo_store::audit::SEAL_BATCH;
 
@@ -56,6 +58,19 @@ pub struct ServeConfig {
     pub upload_limit: usize,
     /// Serve the web app from this directory instead of the copy compiled into the binary.
     pub static_dir: Option<std::path::PathBuf>,
+    /// The address people reach Campo at (behind a proxy, the proxy's); an `https://` one makes
+    /// the session cookie `Secure`.
+    pub public_url: Option<String>,
+    /// Sign-in attempts one client address may make at once, then per minute.
+    pub sign_in_burst: u32,
+    pub sign_ins_per_minute: u32,
+}
+
+impl ServeConfig {
+    /// Whether cookies are marked `Secure` (sent over HTTPS only).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|url| url.to_ascii_lowercase().starts_with("https://"))
+    }
 }
 
 impl Default for ServeConfig {
@@ -64,6 +79,10 @@ impl Default for ServeConfig {
             body_limit: 1 << 20,
             upload_limit: 32 << 20,
             static_dir: None,
+            public_url: None,
+            // A field office's enumerators may all sign in at once through one NAT address.
+            sign_in_burst: 30,
+            sign_ins_per_minute: 120,
         }
     }
 }
@@ -76,6 +95,10 @@ pub struct AppState {
     pub web_app: Arc<WebApp>,
     /// Plugin modules already compressed for sending.
     pub compressed_plugins: Arc<web_app::CompressedPlugins>,
+    /// Sign-in attempts reserved per person name, and the bound on password checks.
+    pub sign_in_guard: Arc<SignInGuard>,
+    /// Sign-in attempts per client address.
+    pub sign_in_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
 }
 
 impl AppState {
@@ -88,13 +111,23 @@ impl AppState {
         });
         let warm = web_app.clone();
         std::thread::Builder::new().name("campo-compress".into()).spawn(move || warm.precompress())?;
-        Ok(AppState { app, config: Arc::new(config), web_app, compressed_plugins: Default::default() })
+        let per_address = governor::Quota::per_minute(std::num::NonZeroU32::new(config.sign_ins_per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN))
+            .allow_burst(std::num::NonZeroU32::new(config.sign_in_burst.max(1)).unwrap_or(std::num::NonZeroU32::MIN));
+        Ok(AppState {
+            app,
+            config: Arc::new(config),
+            web_app,
+            compressed_plugins: Default::default(),
+            sign_in_guard: Arc::new(SignInGuard::default()),
+            sign_in_limiter: Arc::new(governor::RateLimiter::keyed(per_address)),
+        })
     }
 }
 
-/// A JSON body, read in two steps so that malformed JSON is always a 400 and JSON of the wrong
-/// shape a 422 (a streaming parse would report whichever it met first). Rejections use
-/// Campo's error shape; a body over the route's limit is a 413.
+/// A JSON body, read in two steps so that unacceptable JSON is always a 400 and JSON of the
+/// wrong shape a 422 (a streaming parse would report whichever it met first). The body must be
+/// sent as `application/json` (415 otherwise), be UTF-8, nest at most 128 levels and name no key
+/// twice in an object. Rejections use Campo's error shape; a body over the route's limit is a 413.
 pub struct JsonBody<T>(pub T);
 
 impl<S, T> FromRequest<S> for JsonBody<T>
@@ -105,24 +138,52 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        require_content_type(req.headers(), &["application/json"])?;
         let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 error::body_too_large()
             } else {
-                ApiError::bad_request("unreadable_body", rejection.body_text())
+                ApiError::bad_request(
+                    "unreadable_body",
+                    "No se pudo leer el cuerpo de la solicitud",
+                    format!("The request body could not be read: {}", campo_domain::clip(&rejection.body_text(), 100)),
+                )
             }
         })?;
-        match campo_domain::parse_json(&bytes) {
+        match campo_domain::parse_request_json(&bytes) {
             Ok(typed) => Ok(JsonBody(typed)),
-            Err(JsonParseError::Malformed(e)) => Err(ApiError::bad_request("malformed_json", format!("the body is not JSON: {e}"))),
-            Err(JsonParseError::Shape(e)) => Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                format!("El cuerpo no tiene la forma esperada: {e}"),
-                format!("The body does not have the expected shape: {e}"),
-            )),
+            Err(RequestJsonError::Malformed(e)) => Err(ApiError::bad_request("malformed_json", e.message_es(), campo_domain::clip(&e.to_string(), 200))),
+            Err(RequestJsonError::Shape(e)) => {
+                let (line, column) = (e.line(), e.column());
+                Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    format!("El cuerpo es JSON pero no tiene la forma que esta ruta espera (línea {line}, columna {column}); vea el documento OpenAPI"),
+                    format!("The body does not have the expected shape: {}", campo_domain::clip(&e.to_string(), 200)),
+                ))
+            }
         }
     }
+}
+
+/// 415 unless the request's `Content-Type` is one of `accepted` (parameters such as `charset`
+/// are allowed; `application/*+json` counts as `application/json`).
+pub fn require_content_type(headers: &axum::http::HeaderMap, accepted: &[&str]) -> Result<(), ApiError> {
+    let sent = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = sent.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let json_suffix = essence.starts_with("application/") && essence.ends_with("+json");
+    if accepted.iter().any(|a| *a == essence || (*a == "application/json" && json_suffix)) {
+        return Ok(());
+    }
+    let wanted = accepted.join(", ");
+    let sent = if sent.is_empty() { "ninguno".to_string() } else { campo_domain::clip(sent, 100).into_owned() };
+    let sent_en = if essence.is_empty() { "none".to_string() } else { sent.clone() };
+    Err(ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        format!("Esta ruta recibe {wanted} (Content-Type enviado: {sent})"),
+        format!("This route takes {wanted} (Content-Type sent: {sent_en})"),
+    ))
 }
 
 #[derive(OpenApi)]
@@ -191,6 +252,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .route("/api/v1/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(web_app_file)
+        .layer(axum::middleware::from_fn(layers::json_errors))
+        .layer(axum::middleware::from_fn(layers::security_headers))
         .layer(CompressionLayer::new().br(true).gzip(true).compress_when(compressible()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -224,14 +287,20 @@ fn compressible() -> impl tower_http::compression::Predicate {
     DefaultPredicate::new().and(NotForContentType::const_new("application/zip")).and(NotForContentType::const_new("image/"))
 }
 
-/// Liveness: 200 when the server answers and its database does.
-#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = String), (status = 503, body = String)))]
-async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+/// Liveness: 200 `ok` when the server answers and its database does, else 503.
+#[utoipa::path(get, path = "/healthz", tag = "meta",
+    responses((status = 200, body = String, content_type = "text/plain"), (status = 503, body = ErrorBody)))]
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Result<&'static str, ApiError> {
     match state.app.store.list_studies().await {
-        Ok(_) => (StatusCode::OK, "ok"),
+        Ok(_) => Ok("ok"),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unavailable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "La base de datos no está disponible",
+                "The database is unavailable",
+            ))
         }
     }
 }
@@ -244,7 +313,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState, drain: Du
     let sealer = tokio::spawn(campo_store::audit::seal_forever(state.app.store.clone()));
     tracing::info!(%addr, "campo listening");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(async move {
         shutdown_signal().await;
         let _ = stop_tx.send(true);
         tracing::info!("shutting down: draining in-flight requests");

@@ -3,7 +3,7 @@
 use axum::{
     Json,
     extract::State,
-    http::{HeaderValue, StatusCode, header},
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
@@ -45,17 +45,38 @@ pub struct Me {
     pub roles: Vec<RoleView>,
 }
 
-/// Signs in with a username and password (argon2id). Repeated failures are slowed down: after
-/// a few, each attempt waits longer (429 with `Retry-After`).
+/// Signs in with a username and password (argon2id). Repeated failures for a name (known or
+/// not) are slowed down: after three, each attempt waits longer (429 with `Retry-After`); a
+/// client address that tries too often also waits (429), and a server checking too many
+/// passwords at once answers 503 with `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/session", tag = "people",
-    request_body = SignInRequest,
+    request_body(content = SignInRequest, content_type = "application/json"),
     responses((status = 201, body = SessionCreated), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody, description = "Too many failures: wait Retry-After seconds")))]
-pub async fn sign_in(State(state): State<AppState>, JsonBody(request): JsonBody<SignInRequest>) -> Result<Response, ApiError> {
-    match people::sign_in(&state.app.store, request.user.trim(), &request.password).await {
+              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 429, body = ErrorBody, description = "Too many attempts: wait Retry-After seconds"),
+              (status = 503, body = ErrorBody, description = "Too many sign-ins being checked: retry after Retry-After seconds")))]
+pub async fn sign_in(State(state): State<AppState>, client: ClientAddress, JsonBody(request): JsonBody<SignInRequest>) -> Result<Response, ApiError> {
+    if let Some(address) = client.0 {
+        if state.sign_in_limiter.len() > 10_000 {
+            state.sign_in_limiter.retain_recent();
+        }
+        if let Err(not_until) = state.sign_in_limiter.check_key(&address) {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+            let secs = wait.as_secs().max(1);
+            tracing::warn!(%address, "sign-in rate limit for this address");
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("Demasiados intentos desde esta dirección; espere {secs} s"),
+                format!("Too many attempts from this address; wait {secs} s"),
+            )
+            .retry_after(secs));
+        }
+    }
+    match people::sign_in(&state.app.store, &state.sign_in_guard, request.user.trim(), &request.password).await {
         Ok(session) => {
             tracing::info!(user = %session.username, "signed in");
-            let cookie = session_cookie(&session.token, people::SESSION_HOURS * 3600);
+            let cookie = session_cookie(&session.token, people::SESSION_HOURS * 3600, state.config.secure_cookies());
             let body = SessionCreated { token: session.token, expires_at: session.expires_at, user: session.username };
             Ok((StatusCode::CREATED, [(header::SET_COOKIE, cookie)], Json(body)).into_response())
         }
@@ -65,36 +86,59 @@ pub async fn sign_in(State(state): State<AppState>, JsonBody(request): JsonBody<
             "Usuario o contraseña incorrectos",
             "Wrong username or password",
         )),
-        Err(SignInError::Throttled { retry_after_secs }) => {
-            let mut response = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                format!("Demasiados intentos fallidos; espere {retry_after_secs} s"),
-                format!("Too many failed attempts; wait {retry_after_secs} s"),
-            )
-            .into_response();
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            Ok(response)
+        Err(SignInError::Throttled { retry_after_secs }) => Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!("Demasiados intentos fallidos; espere {retry_after_secs} s"),
+            format!("Too many failed attempts; wait {retry_after_secs} s"),
+        )
+        .retry_after(retry_after_secs.max(1) as u64)),
+        Err(SignInError::Busy) => {
+            tracing::warn!("sign-in: too many password checks at once");
+            Err(ApiError::busy_signing_in())
         }
         Err(SignInError::Store(e)) => Err(e.into()),
     }
 }
 
-/// Signs out: revokes the token of this request.
+/// Signs out: ends the sign-in session of this request. Only sessions sign out: an API token
+/// (from `campo token create`) is not a session, so this answers 409 and the token stays valid;
+/// tokens are revoked with `campo token revoke`.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "people",
-    responses((status = 204), (status = 401, body = ErrorBody)),
+    responses((status = 204, description = "The session is over"), (status = 401, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "The bearer token is an API token, not a sign-in session")),
     security(("bearer" = [])))]
 pub async fn sign_out(State(state): State<AppState>, principal: Principal) -> Result<Response, ApiError> {
+    if !principal.is_session() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_a_session",
+            "Este token es un token de API, no una sesión: no se cierra aquí (se revoca con campo token revoke)",
+            "This token is an API token, not a sign-in session: it is not signed out here (revoke it with campo token revoke)",
+        ));
+    }
     state.app.store.revoke_token(principal.token_id, &principal.actor()).await?;
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, session_cookie("", 0))]).into_response())
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, session_cookie("", 0, state.config.secure_cookies()))]).into_response())
 }
 
 /// The page-session cookie (see `auth::SESSION_COOKIE`): HttpOnly, sent only to `/studies/…`
-/// pages, never cross-site.
-fn session_cookie(token: &str, max_age_secs: i64) -> String {
-    format!("{}={token}; Path=/studies; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}", super::auth::SESSION_COOKIE)
+/// pages, never cross-site, and only over HTTPS when Campo's public address is HTTPS.
+fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{}={token}; Path=/studies; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}", super::auth::SESSION_COOKIE)
+}
+
+/// The address of the client at the other end of the connection (`None` when the server was
+/// not started with connection info, as in-process tests do).
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let info = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientAddress(info.map(|c| c.0.ip())))
+    }
 }
 
 /// The caller: name, admin or not, memberships.

@@ -6,3 +6,4 @@
 pub mod cases;
 pub mod credentials;
 pub mod people;
+pub mod sign_in_guard;

@@ -12,7 +12,10 @@ use campo_store::{
     audit::{Actor, AuditEvent},
 };
 
-use crate::credentials;
+use crate::{
+    credentials,
+    sign_in_guard::{Refusal, SignInGuard},
+};
 
 /// How long a sign-in session lasts.
 pub const SESSION_HOURS: i64 = 12;
@@ -31,6 +34,9 @@ pub enum SignInError {
     Refused,
     #[error("too many failed attempts; try again in {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },
+    /// Too many password checks running or waiting: nothing is wrong with this attempt.
+    #[error("too many sign-ins are being checked; try again shortly")]
+    Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -91,28 +97,32 @@ pub struct Session {
 }
 
 /// Checks a username and password; on success stores a session token (its hash) and returns it.
-pub async fn sign_in(store: &Store, username: &str, password: &str) -> Result<Session, SignInError> {
+///
+/// The attempt is reserved in `guard` before the password is checked, with the same delay for
+/// every name, known or not, and the check waits for a hashing turn (see [`SignInGuard`]).
+pub async fn sign_in(store: &Store, guard: &SignInGuard, username: &str, password: &str) -> Result<Session, SignInError> {
     let record = store.sign_in_record(username).await?;
-    if let Some(r) = &record {
-        let wait = throttle_wait(r.failed_logins, r.last_failed_at, time::OffsetDateTime::now_utc());
-        if wait > 0 {
-            return Err(SignInError::Throttled { retry_after_secs: wait });
-        }
-    }
+    let (stored_failures, stored_last) = record.as_ref().map_or((0, None), |r| (r.failed_logins, r.last_failed_at));
+    let reservation = guard.reserve(username, stored_failures, stored_last, time::OffsetDateTime::now_utc()).map_err(refusal)?;
     let phc = record.as_ref().and_then(|r| r.password_hash.clone()).unwrap_or_else(|| decoy_hash().to_string());
     let password = password.to_string();
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("password check: {e}")))?;
+    let matches = {
+        let _turn = guard.hash_turn().await.map_err(refusal)?;
+        tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("password check: {e}")))?
+    };
     let Some(person) = record.filter(|r| r.active && r.password_hash.is_some()) else {
         return Err(SignInError::Refused);
     };
     let actor = Actor { name: person.username.clone(), person_id: Some(person.id), token_id: None };
     if !matches {
+        drop(reservation);
         store.record_sign_in(person.id, false).await?;
         store.audit(&[AuditEvent::new(&actor, "session.refused", None, Some(&person.username), serde_json::json!({}))]).await?;
         return Err(SignInError::Refused);
     }
+    reservation.succeeded();
     store.record_sign_in(person.id, true).await?;
     let (token, hash) = credentials::new_session_secret();
     let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(SESSION_HOURS);
@@ -121,6 +131,13 @@ pub async fn sign_in(store: &Store, username: &str, password: &str) -> Result<Se
     let new = NewToken { hash: &hash, role: None, study: None, team: None, label: &label, person_id: Some(person.id), expires_at: Some(&expires_at) };
     store.insert_token(&new, &actor).await?;
     Ok(Session { token, expires_at, person_id: person.id, username: person.username })
+}
+
+fn refusal(refusal: Refusal) -> SignInError {
+    match refusal {
+        Refusal::Throttled { retry_after_secs } => SignInError::Throttled { retry_after_secs },
+        Refusal::Busy => SignInError::Busy,
+    }
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {

@@ -17,7 +17,10 @@ use campo_store::{
 };
 use serde_json::{Value, json};
 
-use crate::bundle::{self, BundleError, BundleFiles};
+use crate::{
+    bundle::{self, BundleError, BundleFiles},
+    gate::{Busy, EvaluationGate, GateSize},
+};
 
 /// Everything a request needs, shared behind an `Arc`.
 pub struct App {
@@ -29,6 +32,8 @@ pub struct App {
     /// submission that names no version saves a database round trip. An install on this host
     /// clears it at once; one on another host is seen within the TTL.
     latest: RwLock<HashMap<(StudyId, FormId), (String, std::time::Instant)>>,
+    /// At most one evaluation per core, and a short queue.
+    gate: EvaluationGate,
 }
 
 /// How long a form's latest version name is trusted without asking the database again.
@@ -71,7 +76,21 @@ pub enum SubmitError {
     #[error(transparent)]
     Plugin(#[from] PluginError),
     #[error(transparent)]
+    Busy(#[from] Busy),
+    #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl SubmitError {
+    /// The server could not finish in time because it was busy: nothing is wrong with the
+    /// request, and the same request sent again later will be evaluated.
+    pub fn is_overload(&self) -> bool {
+        match self {
+            SubmitError::Busy(_) => true,
+            SubmitError::Plugin(p) => p.is_overload(),
+            _ => false,
+        }
+    }
 }
 
 /// A response to store: the client chooses the id, so a retry is recognised.
@@ -135,7 +154,12 @@ pub struct Submitter {
 
 impl App {
     pub fn new(store: Store, runtime: Arc<Runtime>) -> Arc<App> {
-        Arc::new(App { store, runtime, versions: RwLock::default(), latest: RwLock::default() })
+        App::with_gate(store, runtime, GateSize::for_this_machine())
+    }
+
+    /// An app whose evaluations are gated to `size` (tests use a small gate).
+    pub fn with_gate(store: Store, runtime: Arc<Runtime>, size: GateSize) -> Arc<App> {
+        Arc::new(App { store, runtime, versions: RwLock::default(), latest: RwLock::default(), gate: EvaluationGate::new(size) })
     }
 
     /// Installs a study bundle (see [`bundle`]); installing the same bundle again changes nothing.
@@ -319,10 +343,17 @@ impl App {
         for plugin in [&version.record.logic_plugin, &version.record.scoring_plugin].into_iter().flatten() {
             self.ensure_loaded(plugin).await?;
         }
+        let _turn = self.gate.enter().await?;
         let (runtime, version) = (self.runtime.clone(), version.clone());
-        tokio::task::spawn_blocking(move || evaluate_blocking(&runtime, &version, answers))
+        let result = tokio::task::spawn_blocking(move || evaluate_blocking(&runtime, &version, answers))
             .await
-            .map_err(|e| StoreError::Corrupt(format!("evaluation task: {e}")))?
+            .map_err(|e| StoreError::Corrupt(format!("evaluation task: {e}")))?;
+        if let Err(e) = &result {
+            if e.is_overload() {
+                tracing::warn!(error = %e, "evaluation overran its deadline on a busy server: answering busy");
+            }
+        }
+        result
     }
 
     /// Runs one entry point of a plugin on `answers` with the version's settings and limits.
@@ -331,6 +362,7 @@ impl App {
         let input = envelope(&version.record, answers);
         let runtime = self.runtime.clone();
         let (plugin, limits) = (plugin.clone(), version.limits);
+        let _turn = self.gate.enter().await?;
         let result = tokio::task::spawn_blocking(move || runtime.evaluate::<Value>(&plugin, entry, &input, &limits))
             .await
             .map_err(|e| StoreError::Corrupt(format!("plugin task: {e}")))?;

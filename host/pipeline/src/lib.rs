@@ -7,6 +7,7 @@
 
 mod app;
 pub mod bundle;
+pub mod gate;
 pub mod rescore;
 
 pub use app::*;

@@ -131,11 +131,24 @@ pub async fn run(app: &App, job: RescoreJob, batch: i64, max_batches: Option<u64
     Ok(app.store.rescore_job(job.id).await?.unwrap_or(job))
 }
 
+/// How often a re-scoring call turned away as busy is tried again before it counts as failed.
+const BUSY_RETRIES: u64 = 10;
+
 /// Scores one response with the new plugin and merges the result into its stored scores.
 async fn rescore_one(app: &App, study: &StudyId, form: &FormId, plugin: &PluginHash, input: &RescoreInput) -> Result<RescoreUpdate, SubmitError> {
     let version = app.version(study, form, Some(&input.version)).await?;
     let answers: Value = serde_json::from_str(&input.answers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let output = app.run_plugin(plugin, Entry::Score, &version, &answers).await?;
+    // A busy server is no verdict on the plugin: wait and try again.
+    let mut tries = 0;
+    let output = loop {
+        match app.run_plugin(plugin, Entry::Score, &version, &answers).await {
+            Err(e) if e.is_overload() && tries < BUSY_RETRIES => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(200 * tries)).await;
+            }
+            result => break result?,
+        }
+    };
     let parsed: Scores = serde_json::from_value(output)
         .map_err(|e| PluginError::BadOutput { plugin: plugin.clone(), reason: format!("scoring result: {e}") })?;
     let declared: Vec<&str> = version.record.scores.iter().map(|s| s.name.as_str()).collect();

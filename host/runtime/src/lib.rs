@@ -33,7 +33,7 @@ pub use module_check::{Capabilities, ModuleProblem, ModuleReport, check_module};
 
 use campo_domain::{JsonParseError, PluginHash};
 
-/// Epoch ticks are this long; deadlines are counted in ticks.
+/// Epoch ticks are this long: the deadline is checked on every tick.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// Instances the pool keeps slots for: more than the evaluations that can run at once.
 const POOL_SLOTS: u32 = 256;
@@ -94,6 +94,11 @@ impl PluginError {
         }
     }
 
+    /// The server was too busy to finish the evaluation (see [`Limit::is_overload`]): retry.
+    pub fn is_overload(&self) -> bool {
+        matches!(self, PluginError::Limit { limit, .. } if limit.is_overload())
+    }
+
     /// A stable machine-readable code for API error bodies.
     pub fn code(&self) -> &'static str {
         match self {
@@ -124,6 +129,81 @@ struct Guest {
     memory_limit: usize,
     table_limit: usize,
     denied: Option<Limit>,
+    /// The clock of the guest code running now (instantiation, warm-up or a call).
+    clock: CallClock,
+}
+
+impl Guest {
+    fn new(limits: &Limits) -> Guest {
+        Guest { memory_limit: limits.memory_bytes, table_limit: limits.table_elements, denied: None, clock: CallClock::start(limits) }
+    }
+}
+
+/// A new store for untrusted code: the limiter, the fuel, and the deadline checked on every
+/// epoch tick against the CPU time this thread spent, not the wall clock (see [`CallClock`]).
+fn new_store(engine: &Engine, limits: &Limits) -> Store<Guest> {
+    let mut store = Store::new(engine, Guest::new(limits));
+    store.limiter(|guest| guest);
+    let _ = store.set_fuel(limits.fuel);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|mut context| {
+        let guest = context.data_mut();
+        if guest.clock.expired() {
+            guest.denied = Some(Limit::Deadline);
+            Ok(wasmtime::UpdateDeadline::Interrupt)
+        } else {
+            Ok(wasmtime::UpdateDeadline::Continue(1))
+        }
+    });
+    store
+}
+
+/// The deadline of one piece of guest code. Fuel is the deterministic limit; the deadline is a
+/// backstop for a plugin that is stuck without burning fuel, so it counts the CPU time this
+/// thread spent in the call: a machine so busy that the thread waits for a core does not
+/// make a correct response look like a runaway plugin. The wall clock is only a far backstop
+/// (ten times the deadline, at least a second). Either way a deadline is the server's
+/// problem, not the response's: it is answered 503 and the client retries.
+#[derive(Debug, Clone, Copy)]
+struct CallClock {
+    cpu_started: Duration,
+    wall_started: std::time::Instant,
+    cpu_budget: Duration,
+    wall_budget: Duration,
+}
+
+impl CallClock {
+    fn start(limits: &Limits) -> CallClock {
+        let cpu_budget = Duration::from_millis(limits.deadline_ms);
+        CallClock {
+            cpu_started: thread_cpu_time(),
+            wall_started: std::time::Instant::now(),
+            cpu_budget,
+            wall_budget: (cpu_budget * 10).max(Duration::from_secs(1)),
+        }
+    }
+
+    fn expired(&self) -> bool {
+        thread_cpu_time().saturating_sub(self.cpu_started) > self.cpu_budget || self.wall_started.elapsed() > self.wall_budget
+    }
+}
+
+/// CPU time the calling thread has used.
+#[cfg(unix)]
+fn thread_cpu_time() -> Duration {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `now` is a valid, writable timespec; CLOCK_THREAD_CPUTIME_ID needs nothing else.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
+/// Without a per-thread CPU clock the wall clock is all there is.
+#[cfg(not(unix))]
+fn thread_cpu_time() -> Duration {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
 }
 
 impl ResourceLimiter for Guest {
@@ -314,10 +394,7 @@ impl Runtime {
     #[doc(hidden)]
     pub fn bench_instantiate(&self, hash: &PluginHash) -> Result<(), PluginError> {
         let loaded = self.loaded(hash)?;
-        let mut store = Store::new(&self.engine, Guest { memory_limit: Limits::DEFAULT.memory_bytes, table_limit: Limits::DEFAULT.table_elements, denied: None });
-        store.limiter(|guest| guest);
-        let _ = store.set_fuel(Limits::DEFAULT.fuel);
-        store.set_epoch_deadline(Limits::DEFAULT.deadline_ticks(EPOCH_TICK));
+        let mut store = new_store(&self.engine, &Limits::DEFAULT);
         loaded.pre.instantiate(&mut store).map_err(|e| classify(hash, &store, e))?;
         Ok(())
     }
@@ -340,13 +417,7 @@ impl Runtime {
 
     /// A new instance, warmed up (and snapshotted) when `warm`.
     fn instantiate(&self, loaded: &LoadedPlugin, hash: &PluginHash, limits: &Limits, warm: bool) -> Result<PluginInstance, PluginError> {
-        let mut store = Store::new(
-            &self.engine,
-            Guest { memory_limit: limits.memory_bytes, table_limit: limits.table_elements, denied: None },
-        );
-        store.limiter(|guest| guest);
-        let _ = store.set_fuel(limits.fuel);
-        store.set_epoch_deadline(limits.deadline_ticks(EPOCH_TICK));
+        let mut store = new_store(&self.engine, limits);
         let instance = loaded.pre.instantiate(&mut store).map_err(|e| classify(hash, &store, e))?;
         let memory = instance
             .get_memory(&mut store, "memory")
@@ -424,8 +495,9 @@ impl PluginInstance {
         guest.memory_limit = limits.memory_bytes;
         guest.table_limit = limits.table_elements;
         guest.denied = None;
+        guest.clock = CallClock::start(limits);
         let _ = self.store.set_fuel(limits.fuel);
-        self.store.set_epoch_deadline(limits.deadline_ticks(EPOCH_TICK));
+        self.store.set_epoch_deadline(1);
         let run = match entry {
             Entry::Logic => self.logic.clone(),
             Entry::Score => self.score.clone(),

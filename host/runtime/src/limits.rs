@@ -1,4 +1,4 @@
-use std::{fmt, time::Duration};
+use std::fmt;
 
 use campo_domain::LimitsOverride;
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,8 @@ pub struct Limits {
     pub wasm_stack_bytes: usize,
     pub input_bytes: usize,
     pub output_bytes: usize,
-    /// Wall-clock backstop behind fuel, enforced with epoch interruption.
+    /// The backstop behind fuel: CPU time of one evaluation (checked on epoch ticks), with
+    /// ten times as much wall-clock time as the far backstop.
     pub deadline_ms: u64,
 }
 
@@ -53,11 +54,6 @@ impl Limits {
         }
     }
 
-    /// The deadline in epoch ticks, at least one.
-    pub fn deadline_ticks(&self, tick: Duration) -> u64 {
-        (self.deadline_ms / tick.as_millis().max(1) as u64).max(1)
-    }
-
     /// These defaults with a study's overrides applied (then clamped to the ceiling at run time).
     pub fn with(&self, o: &LimitsOverride) -> Limits {
         Limits {
@@ -92,6 +88,13 @@ pub enum Limit {
 }
 
 impl Limit {
+    /// Whether hitting this limit says the server was too busy, not that the plugin or the
+    /// response is at fault: the deadline is wall-clock and CPU time, which a loaded machine
+    /// stretches; fuel, memory and stack are deterministic.
+    pub fn is_overload(self) -> bool {
+        self == Limit::Deadline
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Limit::Fuel => "plugin_fuel_exhausted",
@@ -114,7 +117,7 @@ impl fmt::Display for Limit {
             Limit::WasmStack => "wasm stack",
             Limit::InputSize => "input size",
             Limit::OutputSize => "output size",
-            Limit::Deadline => "wall-clock deadline",
+            Limit::Deadline => "deadline",
         })
     }
 }

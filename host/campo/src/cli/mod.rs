@@ -48,6 +48,10 @@ enum Command {
         /// Directory of the web app's static files.
         #[arg(long, env = "CAMPO_STATIC_DIR")]
         static_dir: Option<PathBuf>,
+        /// The address people reach Campo at, e.g. https://campo.example.org behind a TLS proxy
+        /// (an https:// address makes the session cookie Secure).
+        #[arg(long, env = "CAMPO_PUBLIC_URL")]
+        public_url: Option<String>,
         /// Seconds in-flight requests get to finish after SIGTERM.
         #[arg(long, default_value_t = 10)]
         drain_secs: u64,
@@ -286,9 +290,9 @@ pub(crate) fn artifact_dir() -> PathBuf {
 
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve { db, addr, body_limit, static_dir, drain_secs } => {
+        Command::Serve { db, addr, body_limit, static_dir, public_url, drain_secs } => {
             let app = open(&db).await?;
-            let config = ServeConfig { body_limit, static_dir, ..ServeConfig::default() };
+            let config = ServeConfig { body_limit, static_dir, public_url, ..ServeConfig::default() };
             let state = AppState::new(app, config).context("reading the web app's files")?;
             let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
             http::serve(listener, state, Duration::from_secs(drain_secs)).await
