@@ -154,15 +154,27 @@ fn a_sign_in_flood_keeps_memory_flat_and_the_server_answering() {
 fn every_answer_carries_the_security_headers() {
     let (app, _) = app_with_mujeres();
     let admin = app.token("admin", None);
-    for path in ["/", "/app.js", "/api/v1/studies", "/api/v1/no-existe",
-                 "/studies/mujeres-migrantes-rm/dashboard", "/api/v1/studies/mujeres-migrantes-rm/forms/cuestionario/codebook.html"] {
+    // Pages and the service worker: the app's policy.
+    for path in ["/", "/sw.js", "/studies/mujeres-migrantes-rm/dashboard", "/api/v1/studies/mujeres-migrantes-rm/forms/cuestionario/codebook.html"] {
         let reply = app.get(path, Some(&admin));
-        let header = |name: &str| reply.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-        let csp = header("content-security-policy");
+        let csp = header(&reply, "content-security-policy");
         assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self' 'wasm-unsafe-eval'"), "{path}: {csp:?}");
-        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
-        assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
+        assert!(!csp.contains("unsafe-eval'") || csp.contains("wasm-unsafe-eval"), "{path}: no eval: {csp}");
     }
+    // Data: nothing may run in it or frame it.
+    for path in ["/api/v1/studies", "/api/v1/no-existe", "/api/v1/studies/mujeres-migrantes-rm/forms/cuestionario/export.csv"] {
+        let reply = app.get(path, Some(&admin));
+        assert_eq!(header(&reply, "content-security-policy"), "default-src 'none'; frame-ancestors 'none'", "{path}");
+    }
+    for path in ["/", "/app.js", "/api/v1/studies", "/api/v1/no-existe"] {
+        let reply = app.get(path, Some(&admin));
+        assert_eq!(header(&reply, "x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header(&reply, "referrer-policy"), "no-referrer", "{path}");
+    }
+}
+
+fn header(reply: &Reply, name: &str) -> String {
+    reply.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
 }
 
 #[test]

@@ -24,7 +24,8 @@ pub struct AuditQuery {
     after: Option<i64>,
     /// Entries per page (default 100, at most 1000).
     limit: Option<i64>,
-    /// `csv`: every matching entry as CSV (no paging).
+    /// `csv`: every matching entry as CSV (no paging); `json` (the default) a page.
+    #[param(pattern = "^(json|csv)?$")]
     format: Option<String>,
 }
 
@@ -32,7 +33,8 @@ pub struct AuditQuery {
 /// token, each entry chained to the one before by its hash. Paged by `seq`.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
     params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 200, content_type = "text/csv", body = String, description = "With format=csv"),
+    responses((status = 200, description = "A page of entries (JSON), or with format=csv every entry as CSV",
+               content((AuditPage = "application/json"), (String = "text/csv"))),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn audit_log(State(state): State<AppState>, principal: Principal, Query(query): Query<AuditQuery>) -> Result<Response, ApiError> {

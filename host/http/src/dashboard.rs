@@ -41,7 +41,8 @@ async fn figures(state: &AppState, principal: &Principal, study: &str) -> Result
 /// password sign-in sets (a browser following a link cannot add a header).
 #[utoipa::path(get, path = "/studies/{study}/dashboard", tag = "dashboard",
     params(("study" = String, Path), DashboardQuery),
-    responses((status = 200, content_type = "text/html", body = String), (status = 200, body = Dashboard, description = "With format=json"),
+    responses((status = 200, description = "The page (HTML), or with format=json its figures",
+               content((String = "text/html"), (Dashboard = "application/json"))),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn page(

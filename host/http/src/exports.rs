@@ -59,16 +59,20 @@ pub struct ExportQuery {
     /// Only this enumerator's responses (the label stored with each).
     enumerator: Option<String>,
     /// Only responses in this review state: `received`, `approved`, `has_issues` or `rejected`.
+    #[param(pattern = "^(received|approved|has_issues|rejected)?$")]
     review: Option<String>,
     /// `es` or `en`: headers and values as labels instead of codes.
+    #[param(pattern = "^(es|en)?$")]
     labels: Option<String>,
     /// `1`: a UTF-8 byte order mark at the start of each CSV (for Excel).
     bom: Option<String>,
     /// `1`: text starting with `=`, `+`, `-` or `@` gets a leading `'`.
     neutralise: Option<String>,
     /// Joins group paths in column names (default `/`).
+    #[param(min_length = 1)]
     sep: Option<String>,
     /// `auto` (CSV, or ZIP when the form has repeat groups), `csv` (main table only) or `zip`.
+    #[param(pattern = "^(auto|csv|zip)?$")]
     format: Option<String>,
     /// `0`: ZIP entries stored uncompressed.
     compress: Option<String>,
@@ -118,8 +122,8 @@ impl ExportQuery {
 /// Streamed: the first byte leaves before any response is read.
 #[utoipa::path(get, path = "/api/v1/studies/{study}/forms/{form}/export.csv", tag = "exports",
     params(("study" = String, Path), ("form" = String, Path), ExportQuery),
-    responses((status = 200, content_type = "text/csv", body = String, description = "A CSV (forms without repeat groups)"),
-              (status = 200, content_type = "application/zip", body = Vec<u8>, description = "A ZIP of CSV tables (forms with repeat groups)"),
+    responses((status = 200, description = "A CSV (forms without repeat groups, or format=csv), or a ZIP of CSV tables (forms with repeat groups)",
+               content((String = "text/csv"), (Vec<u8> = "application/zip"))),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn export_csv(
@@ -162,12 +166,16 @@ pub struct CodebookQuery {
     /// One version; every version when absent.
     version: Option<String>,
     /// Joins group paths in variable names (default `/`).
+    #[param(min_length = 1)]
     sep: Option<String>,
 }
 
 async fn codebooks(state: &AppState, principal: &Principal, study: &str, form: &str, query: CodebookQuery) -> Result<(campo_domain::StudyId, campo_domain::FormId, Vec<codebook::VersionCodebook>), ApiError> {
     let (study, form) = parse_form(study, form)?;
     principal.allow(&study, &[Role::Analyst, Role::Designer, Role::Supervisor])?;
+    if query.sep.as_deref() == Some("") {
+        return Err(ApiError::bad_request("invalid_option", "sep= no puede estar vacío: use un separador como / o _", "sep= must not be empty: use a separator such as / or _"));
+    }
     let versions: Vec<_> = state
         .app
         .store
@@ -227,7 +235,8 @@ pub async fn codebook_html(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RescoreRequest {
-    /// sha256 of a stored scoring plugin.
+    /// sha256 of a stored scoring plugin (64 lowercase hex digits, `sha256:` in front or not).
+    #[schema(pattern = "^(sha256:)?[0-9a-f]{64}$")]
     pub plugin: String,
     /// Only this version's responses; every version when absent.
     #[serde(default)]
@@ -253,7 +262,7 @@ pub async fn start_rescore(
     let (study, form) = parse_form(&study, &form)?;
     principal.allow(&study, &[Role::Designer])?;
     let plugin = PluginHash::parse(request.plugin.strip_prefix("sha256:").unwrap_or(&request.plugin))
-        .map_err(|_| ApiError::unprocessable("invalid_option", format!("«{}» no es un sha256 de complemento", campo_domain::clip(&request.plugin, 100)), format!("plugin {:?} is not a sha256", campo_domain::clip(&request.plugin, 100))))?;
+        .map_err(|_| ApiError::bad_request("invalid_option", format!("«{}» no es un sha256 de complemento", campo_domain::clip(&request.plugin, 100)), format!("plugin {:?} is not a sha256", campo_domain::clip(&request.plugin, 100))))?;
     let started = rescore::start(&state.app, &study, &form, request.version.as_deref(), &plugin, &principal.actor()).await?;
     let job = started.job.clone();
     tracing::info!(%study, %form, plugin = %plugin.short(), job = job.id, resumed = started.resumed, by = %principal.name, "re-scoring started");

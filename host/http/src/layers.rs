@@ -17,16 +17,32 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
     style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; \
     manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Adds the security headers to every answer (pages, files and API alike: a JSON answer opened
-/// in a tab is a page too).
+/// For everything that is not a page: nothing may run or load in it, nobody may frame it (a
+/// JSON answer opened in a tab is a page too).
+pub const CONTENT_SECURITY_POLICY_DATA: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Adds the security headers. Every answer is `nosniff` and sends no referrer; pages (HTML) and
+/// the service worker get the app's policy; data (JSON, CSV) gets the policy that allows
+/// nothing. Scripts, styles and images loaded by a page are governed by the page's policy, so
+/// they carry no policy of their own: on a phone's first visit the app's 29 files would
+/// otherwise carry 16 KB of repeated headers.
 pub async fn security_headers(request: Request, next: Next) -> Response {
+    let service_worker = request.uri().path() == "/sw.js";
     let mut response = next.run(request).await;
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let policy = if content_type.starts_with("text/html") || service_worker {
+        Some(CONTENT_SECURITY_POLICY)
+    } else if content_type.starts_with("application/json") || content_type.starts_with("text/csv") || content_type.starts_with("text/plain") {
+        Some(CONTENT_SECURITY_POLICY_DATA)
+    } else {
+        None
+    };
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    if let Some(policy) = policy {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+    }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     response
 }
 

@@ -245,7 +245,8 @@ pub fn api_router(config: &ServeConfig) -> OpenApiRouter<AppState> {
 /// The whole application: API, OpenAPI document, static web app, and the layers every request
 /// goes through (request id, tracing, body limits).
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = api_router(&state.config).split_for_parts();
+    let (api, mut openapi) = api_router(&state.config).split_for_parts();
+    document_shared_errors(&mut openapi);
     let openapi = Arc::new(openapi);
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
@@ -264,6 +265,48 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// Adds to every operation the errors that the layers in front of every handler can answer, so
+/// the document lists every status the server sends: 400 for a path or query the extractors
+/// cannot read, 413 and 415 for request bodies, and 503 (busy, or the database unavailable,
+/// always with `Retry-After`).
+fn document_shared_errors(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, path::HttpMethod};
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+                .build(),
+        )
+    };
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        for method in [HttpMethod::Get, HttpMethod::Post, HttpMethod::Put, HttpMethod::Delete, HttpMethod::Patch] {
+            let operation = match method {
+                HttpMethod::Get => item.get.as_mut(),
+                HttpMethod::Post => item.post.as_mut(),
+                HttpMethod::Put => item.put.as_mut(),
+                HttpMethod::Delete => item.delete.as_mut(),
+                HttpMethod::Patch => item.patch.as_mut(),
+                _ => None,
+            };
+            let Some(operation) = operation else { continue };
+            let responses = &mut operation.responses.responses;
+            let has_parameters = operation.parameters.as_ref().is_some_and(|p| !p.is_empty()) || path.contains('{');
+            if has_parameters {
+                responses.entry("400".into()).or_insert_with(|| error("A path or query parameter the route cannot read"));
+            }
+            if operation.request_body.is_some() {
+                responses.entry("400".into()).or_insert_with(|| error("The body is not JSON, or names a key twice"));
+                responses.entry("413".into()).or_insert_with(|| error("The body is over the route's limit"));
+                responses.entry("415".into()).or_insert_with(|| error("The body is not sent with the content type the route takes"));
+            }
+            if path != "/healthz" {
+                responses.entry("503".into()).or_insert_with(|| error("Busy, or the database is unavailable: retry after Retry-After seconds"));
+            }
+        }
+    }
 }
 
 /// What the router has no route for: a file of the enumerator app, or 404.

@@ -23,8 +23,10 @@ pub struct TeamList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamInput {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^[a-z0-9][a-z0-9_-]{0,62}$")]
     pub id: TeamId,
+    /// Shown to people; not blank.
+    #[schema(pattern = "\\S")]
     pub name: String,
 }
 

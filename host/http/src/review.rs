@@ -27,10 +27,21 @@ const MAX_COMMENT_CHARS: usize = 2000;
 #[serde(deny_unknown_fields)]
 pub struct ReviewRequest {
     /// `approved`, `has_issues` (back to the enumerator, with the comment) or `rejected`.
+    #[schema(value_type = ReviewDecision)]
     pub state: String,
     /// Required for `has_issues`: what the enumerator must fix.
     #[serde(default)]
     pub comment: Option<String>,
+}
+
+/// A supervisor's decision (the values `state` takes).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ReviewDecision {
+    Approved,
+    HasIssues,
+    Rejected,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

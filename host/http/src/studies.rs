@@ -77,7 +77,7 @@ pub async fn install_study(
     for (path, encoded) in upload.files {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(encoded.as_bytes())
-            .map_err(|e| ApiError::unprocessable("invalid_body", format!("files[«{}»] no está en base64", campo_domain::clip(&path, 100)), format!("files[{:?}] is not base64: {e}", campo_domain::clip(&path, 100))))?;
+            .map_err(|e| ApiError::bad_request("invalid_body", format!("files[«{}»] no está en base64", campo_domain::clip(&path, 100)), format!("files[{:?}] is not base64: {e}", campo_domain::clip(&path, 100))))?;
         files.insert(path, bytes);
     }
     files.insert("manifest.json".into(), upload.manifest.to_string().into_bytes());
