@@ -263,6 +263,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(axum::middleware::from_fn(layers::no_request_id_for_app_files))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
 }
@@ -315,7 +316,8 @@ async fn web_app_file(axum::extract::State(state): axum::extract::State<AppState
     if method == Method::GET || method == Method::HEAD {
         // A file not yet compressed by the start-up pass is compressed here, off the async
         // worker (brotli 11 takes tens of milliseconds on the larger modules).
-        if let Some(response) = tokio::task::block_in_place(|| state.web_app.respond(method, path, request.headers())) {
+        if let Some(mut response) = tokio::task::block_in_place(|| state.web_app.respond(method, path, request.headers())) {
+            response.extensions_mut().insert(layers::AppFile);
             return response;
         }
     }
