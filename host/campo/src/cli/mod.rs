@@ -346,9 +346,11 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                     PathBuf::from(&name)
                 }
             });
-            let sdk = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../sdk"));
-            plugin::scaffold(&dir, &name, &sdk)?;
-            println!("created {}: cargo test, then cargo build --release --target wasm32-unknown-unknown", dir.display());
+            plugin::scaffold(&dir, &name)?;
+            println!("created {} (see its README.md):", dir.display());
+            println!("  cd {} && cargo test", dir.display());
+            println!("  cargo build --release --target wasm32-unknown-unknown");
+            println!("  campo plugin check target/wasm32-unknown-unknown/release/{}.wasm --input sample.json", name.replace('-', "_"));
             Ok(())
         }
         Command::Plugin { command: PluginCommand::Check { wasm, input } } => {
