@@ -10,6 +10,7 @@ mod dashboard;
 pub mod error;
 mod exports;
 mod forms;
+pub mod guide;
 mod management;
 mod people;
 mod plugins;
@@ -74,6 +75,8 @@ pub struct AppState {
     pub config: Arc<ServeConfig>,
     /// The enumerator app's files.
     pub web_app: Arc<WebApp>,
+    /// The guide (docs/), served at /docs.
+    pub guide: Arc<WebApp>,
     /// Plugin modules already compressed for sending.
     pub compressed_plugins: Arc<web_app::CompressedPlugins>,
 }
@@ -86,9 +89,13 @@ impl AppState {
             Some(dir) => WebApp::from_dir(dir)?,
             None => WebApp::embedded(),
         });
-        let warm = web_app.clone();
-        std::thread::Builder::new().name("campo-compress".into()).spawn(move || warm.precompress())?;
-        Ok(AppState { app, config: Arc::new(config), web_app, compressed_plugins: Default::default() })
+        let guide = Arc::new(guide::embedded());
+        let (warm, warm_guide) = (web_app.clone(), guide.clone());
+        std::thread::Builder::new().name("campo-compress".into()).spawn(move || {
+            warm.precompress();
+            warm_guide.precompress();
+        })?;
+        Ok(AppState { app, config: Arc::new(config), web_app, guide, compressed_plugins: Default::default() })
     }
 }
 
@@ -181,6 +188,12 @@ pub fn api_router(config: &ServeConfig) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(uploads).merge(rest).merge(case_files)
 }
 
+/// The OpenAPI document the server serves at `/api/v1/openapi.json` (for `campo docs api`).
+pub fn openapi_json() -> String {
+    let (_, openapi) = api_router(&ServeConfig::default()).split_for_parts();
+    openapi.to_pretty_json().unwrap_or_default()
+}
+
 /// The whole application: API, OpenAPI document, static web app, and the layers every request
 /// goes through (request id, tracing, body limits).
 pub fn router(state: AppState) -> Router {
@@ -203,9 +216,13 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// What the router has no route for: a file of the enumerator app, or 404.
+/// What the router has no route for: a page of the guide (under /docs), a file of the
+/// enumerator app, or 404.
 async fn web_app_file(axum::extract::State(state): axum::extract::State<AppState>, request: Request) -> Response {
     let (method, path) = (request.method(), request.uri().path());
+    if (method == Method::GET || method == Method::HEAD) && (path == guide::PREFIX || path.starts_with("/docs/")) {
+        return guide::respond(&state.guide, method, path, request.headers());
+    }
     if method == Method::GET || method == Method::HEAD {
         // A file not yet compressed by the start-up pass is compressed here, off the async
         // worker (brotli 11 takes tens of milliseconds on the larger modules).
