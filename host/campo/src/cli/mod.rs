@@ -1,5 +1,6 @@
 //! The `campo` command line. Each subcommand parses its arguments and calls into the library.
 
+mod docs;
 mod export;
 mod r#gen;
 mod manage;
@@ -135,6 +136,20 @@ enum Command {
         #[arg(long)]
         db: Option<String>,
     },
+    /// The guide's generated reference pages (docs/src/reference), printed as markdown.
+    #[command(hide = true)]
+    Docs {
+        #[command(subcommand)]
+        command: DocsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DocsCommand {
+    /// The command-line reference, from these definitions.
+    Cli,
+    /// The HTTP API reference, from the server's OpenAPI document.
+    Api,
 }
 
 #[derive(Args)]
@@ -355,6 +370,15 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         }
         Command::Plugin { command: PluginCommand::Check { wasm, input } } => {
             print!("{}", plugin::check(&wasm, input.as_deref())?);
+            Ok(())
+        }
+        Command::Docs { command: DocsCommand::Cli } => {
+            print!("{}", docs::cli_reference());
+            Ok(())
+        }
+        Command::Docs { command: DocsCommand::Api } => {
+            let openapi: serde_json::Value = serde_json::from_str(&http::openapi_json())?;
+            print!("{}", docs::api_reference(&openapi));
             Ok(())
         }
         Command::Gen { study, form, n, seed, db } => r#gen::run(r#gen::GenRequest { study, form, n, seed, db }).await,
