@@ -19,6 +19,9 @@ fn main() {
     let docs = root.join("docs");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("book");
     println!("cargo:rerun-if-env-changed=CAMPO_MDBOOK");
+    // The enumerator app (web_app.rs) is embedded with include_dir too, which cannot tell cargo
+    // to watch it.
+    println!("cargo:rerun-if-changed={}", manifest.join("../static").display());
     for watched in ["src", "book.toml", "theme"] {
         if docs.join(watched).exists() {
             println!("cargo:rerun-if-changed={}", docs.join(watched).display());
