@@ -73,7 +73,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .4rem}.
 mod plain {
     use std::{fs, io, path::Path};
 
-    use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, html};
+    use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
 
     /// Renders every chapter named in SUMMARY.md to the same path with `.html`.
     pub fn render(src: &Path, out: &Path) -> io::Result<()> {
@@ -97,13 +97,15 @@ mod plain {
             );
             let markdown = fs::read_to_string(src.join(target))?;
             let mut body = String::new();
-            let parser = Parser::new_ext(&markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|event| match event {
-                Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
-                    Event::Start(Tag::Link { link_type, dest_url: CowStr::from(html_link(&dest_url)), title, id })
-                }
-                other => other,
-            });
-            html::push_html(&mut body, parser);
+            let events: Vec<Event> = Parser::new_ext(&markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH)
+                .map(|event| match event {
+                    Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                        Event::Start(Tag::Link { link_type, dest_url: CowStr::from(html_link(&dest_url)), title, id })
+                    }
+                    other => other,
+                })
+                .collect();
+            html::push_html(&mut body, with_heading_ids(events).into_iter());
             let file = out.join(html_path(target));
             fs::create_dir_all(file.parent().unwrap_or(out))?;
             fs::write(&file, super::page(title, &body, &nav, &root))?;
@@ -112,6 +114,40 @@ mod plain {
             }
         }
         Ok(())
+    }
+
+    /// Gives every heading the id mdbook would (`## Schema: ErrorBody` → `schema-errorbody`), so
+    /// links to sections work in the plain rendering too.
+    fn with_heading_ids(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+        let mut out = Vec::with_capacity(events.len());
+        let mut i = 0;
+        while i < events.len() {
+            if let Event::Start(Tag::Heading { level, id: None, classes, attrs }) = &events[i] {
+                let end = (i..events.len()).find(|&j| matches!(events[j], Event::End(TagEnd::Heading(_)))).unwrap_or(events.len() - 1);
+                let text: String = events[i..end]
+                    .iter()
+                    .filter_map(|e| match e {
+                        Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
+                        _ => None,
+                    })
+                    .collect();
+                let slug: String = text
+                    .trim()
+                    .chars()
+                    .filter_map(|c| match c {
+                        c if c.is_alphanumeric() || c == '_' || c == '-' => Some(c.to_lowercase().next().unwrap_or(c)),
+                        c if c.is_whitespace() => Some('-'),
+                        _ => None,
+                    })
+                    .collect();
+                out.push(Event::Start(Tag::Heading { level: *level, id: Some(CowStr::from(slug)), classes: classes.clone(), attrs: attrs.clone() }));
+                i += 1;
+                continue;
+            }
+            out.push(events[i].clone());
+            i += 1;
+        }
+        out
     }
 
     fn html_path(target: &str) -> String {
