@@ -50,3 +50,8 @@ fn app_rules_in_node_with_the_shared_relevance_vectors() {
 fn forms_never_lose_an_answer_in_chromium() {
     node_test(&["browser/field-forms.test.js", "browser/first-visit.test.js"]);
 }
+
+#[test]
+fn the_guide_next_to_the_installed_app_in_chromium() {
+    node_test(&["browser/guide.test.js"]);
+}

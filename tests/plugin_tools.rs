@@ -1,4 +1,4 @@
-//! Tools for plugin authors: `campo plugin new` scaffolds a crate that tests and builds out of
+//! Tools for plugin authors: `campo plugin new` (from the binary alone) scaffolds a crate that tests and builds out of
 //! the box, and `campo plugin check` reports a module or says why the host would refuse it.
 
 mod common;
@@ -7,23 +7,80 @@ use std::process::Command;
 
 use common::*;
 
+/// The build directory of this test run (`CARGO_TARGET_DIR` or the workspace's `target/`),
+/// found from the binary under test: `<target>/<profile>/campo`.
+fn target_dir() -> std::path::PathBuf {
+    std::path::Path::new(CAMPO).parent().and_then(std::path::Path::parent).expect("the target directory").to_path_buf()
+}
+
 fn cargo(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO"))
         .args(args)
         .current_dir(dir)
         // One target directory for every run of this test, so the SDK is built once.
-        .env("CARGO_TARGET_DIR", repo_root().join("target/scaffolded-plugin"))
+        .env("CARGO_TARGET_DIR", target_dir().join("scaffolded-plugin"))
         .output()
         .expect("run cargo");
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
+/// Every `path = "..."` in the scaffold's manifests, resolved.
+fn manifest_paths(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.file_name().is_some_and(|n| n == "Cargo.toml") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for part in text.split("path = \"").skip(1) {
+                    let target = &part[..part.find('"').unwrap()];
+                    found.push(dir.join(target));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The `campo` binary copied alone into an empty directory, far from any checkout, with its own
+/// HOME: whatever the scaffold needs must come from the binary itself.
 #[test]
-fn a_scaffolded_plugin_tests_builds_and_passes_the_check() {
-    let dir = tempfile::tempdir().unwrap();
-    let crate_dir = dir.path().join("mi-estudio");
-    let (ok, out, err) = campo(&["plugin", "new", "mi-estudio", "--dir", crate_dir.to_str().unwrap()]);
-    assert!(ok, "{out}{err}");
+fn the_binary_alone_scaffolds_a_plugin_that_tests_builds_and_passes_the_check() {
+    let solo = tempfile::tempdir().unwrap();
+    let (bin, work, home) = (solo.path().join("bin"), solo.path().join("work"), solo.path().join("home"));
+    for dir in [&bin, &work, &home] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    let campo_alone = bin.join("campo");
+    std::fs::copy(CAMPO, &campo_alone).unwrap();
+    let out = Command::new(&campo_alone)
+        .args(["plugin", "new", "mi-estudio"])
+        .current_dir(&work)
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let crate_dir = work.join("mi-estudio");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("campo plugin check"), "it says what to do next");
+
+    // Only relative paths, all inside what was written.
+    let paths = manifest_paths(&crate_dir);
+    assert!(!paths.is_empty(), "the scaffold depends on its own copy of the SDK");
+    for path in paths {
+        let resolved = path.canonicalize().unwrap_or_else(|_| panic!("{} does not exist", path.display()));
+        assert!(resolved.starts_with(crate_dir.canonicalize().unwrap()), "{} is outside the scaffold", path.display());
+    }
+    let sdk = crate_dir.join(format!("vendor/campo-sdk-{}", env!("CARGO_PKG_VERSION")));
+    assert!(sdk.join("ABI.md").is_file() && sdk.join("src/lib.rs").is_file() && sdk.join("src/__abi.rs").is_file());
+    let readme = std::fs::read_to_string(crate_dir.join("README.md")).unwrap();
+    for step in ["cargo test", "cargo build --release --target wasm32-unknown-unknown", "campo plugin check"] {
+        assert!(readme.contains(step), "the README says how: {step}");
+    }
 
     let (ok, log) = cargo(&crate_dir, &["test", "--quiet"]);
     assert!(ok, "cargo test in the scaffolded crate failed:\n{log}");
@@ -31,16 +88,34 @@ fn a_scaffolded_plugin_tests_builds_and_passes_the_check() {
 
     let (ok, log) = cargo(&crate_dir, &["build", "--quiet", "--release", "--target", "wasm32-unknown-unknown"]);
     assert!(ok, "the scaffolded crate does not build for wasm32:\n{log}");
-    let wasm = repo_root().join("target/scaffolded-plugin/wasm32-unknown-unknown/release/mi_estudio.wasm");
+    let wasm = target_dir().join("scaffolded-plugin/wasm32-unknown-unknown/release/mi_estudio.wasm");
 
-    let sample = dir.path().join("sample.json");
-    std::fs::write(&sample, r#"{"answers": {"consentimiento": "si", "edad": 15}}"#).unwrap();
-    let (ok, out, err) = campo(&["plugin", "check", wasm.to_str().unwrap(), "--input", sample.to_str().unwrap()]);
-    assert!(ok, "{out}{err}");
-    assert!(out.contains("abi           v1"), "{out}");
-    assert!(out.contains("imports       none"), "{out}");
-    assert!(out.contains("resettable    yes"), "{out}");
-    assert!(out.contains("menor_de_edad"), "the sample ran through the logic: {out}");
+    let out = Command::new(&campo_alone)
+        .args(["plugin", "check", wasm.to_str().unwrap(), "--input", "sample.json"])
+        .current_dir(&crate_dir)
+        .env("HOME", &home)
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("abi           v1"), "{stdout}");
+    assert!(stdout.contains("imports       none"), "{stdout}");
+    assert!(stdout.contains("resettable    yes"), "{stdout}");
+    assert!(stdout.contains("menor_de_edad"), "the sample ran through the logic: {stdout}");
+}
+
+/// Inside Campo's repository, `plugin new` writes plugins/NAME on the workspace's SDK.
+#[test]
+fn inside_the_repository_a_plugin_joins_the_workspace() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("plugins")).unwrap();
+    std::fs::create_dir_all(root.path().join("sdk")).unwrap();
+    let out = Command::new(CAMPO).args(["plugin", "new", "otro"]).current_dir(root.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let manifest = std::fs::read_to_string(root.path().join("plugins/otro/Cargo.toml")).unwrap();
+    assert!(manifest.contains("campo-sdk.workspace = true"), "{manifest}");
+    assert!(!root.path().join("plugins/otro/vendor").exists());
 }
 
 #[test]

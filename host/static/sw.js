@@ -3,7 +3,8 @@
  *   (`force-cache`); afterwards it is served from here.
  * - Opening the app revalidates the files in the background, at most every REVALIDATE_MS, with
  *   conditional requests (ETag or Last-Modified); changed files replace the cached ones together.
- * - Server pages (/studies/…): the network first, the last copy offline. Submissions: never here. */
+ * - Server pages (/studies/…) and the guide (/docs/…): the network first, the last copy offline.
+ *   Submissions: never here. */
 const SHELL_CACHE = 'campo-shell-v2';
 const PAGES_CACHE = 'campo-data-v1'; // the page's data cache: signing out deletes it
 const KEEP = [SHELL_CACHE, PAGES_CACHE];
@@ -42,7 +43,7 @@ self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
-  if (url.pathname.startsWith('/studies/')) event.respondWith(networkFirst(request));
+  if (url.pathname.startsWith('/studies/') || url.pathname.startsWith('/docs/')) event.respondWith(networkFirst(request));
   else if (url.pathname.startsWith('/api/') || url.pathname === '/healthz') return;
   else if (request.mode === 'navigate') event.respondWith(app(event));
   else event.respondWith(shellFile(request));

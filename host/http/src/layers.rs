@@ -42,7 +42,8 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         Some(CONTENT_SECURITY_POLICY_DATA)
     };
     let headers = response.headers_mut();
-    if let Some(policy) = policy {
+    // A route with a policy of its own (the guide's) keeps it.
+    if let Some(policy) = policy.filter(|_| !headers.contains_key(header::CONTENT_SECURITY_POLICY)) {
         headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
     }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -11,6 +11,7 @@ pub mod error;
 mod exports;
 mod layers;
 mod forms;
+pub mod guide;
 mod management;
 mod people;
 mod plugins;
@@ -93,6 +94,8 @@ pub struct AppState {
     pub config: Arc<ServeConfig>,
     /// The enumerator app's files.
     pub web_app: Arc<WebApp>,
+    /// The guide (docs/), served at /docs.
+    pub guide: Arc<WebApp>,
     /// Plugin modules already compressed for sending.
     pub compressed_plugins: Arc<web_app::CompressedPlugins>,
     /// Sign-in attempts reserved per person name, and the bound on password checks.
@@ -109,14 +112,19 @@ impl AppState {
             Some(dir) => WebApp::from_dir(dir)?,
             None => WebApp::embedded(),
         });
-        let warm = web_app.clone();
-        std::thread::Builder::new().name("campo-compress".into()).spawn(move || warm.precompress())?;
+        let guide = Arc::new(guide::embedded());
+        let (warm, warm_guide) = (web_app.clone(), guide.clone());
+        std::thread::Builder::new().name("campo-compress".into()).spawn(move || {
+            warm.precompress();
+            warm_guide.precompress();
+        })?;
         let per_address = governor::Quota::per_minute(std::num::NonZeroU32::new(config.sign_ins_per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN))
             .allow_burst(std::num::NonZeroU32::new(config.sign_in_burst.max(1)).unwrap_or(std::num::NonZeroU32::MIN));
         Ok(AppState {
             app,
             config: Arc::new(config),
             web_app,
+            guide,
             compressed_plugins: Default::default(),
             sign_in_guard: Arc::new(SignInGuard::default()),
             sign_in_limiter: Arc::new(governor::RateLimiter::keyed(per_address)),
@@ -242,6 +250,12 @@ pub fn api_router(config: &ServeConfig) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(uploads).merge(rest).merge(case_files)
 }
 
+/// The OpenAPI document the server serves at `/api/v1/openapi.json` (for `campo docs api`).
+pub fn openapi_json() -> String {
+    let (_, openapi) = api_router(&ServeConfig::default()).split_for_parts();
+    openapi.to_pretty_json().unwrap_or_default()
+}
+
 /// The whole application: API, OpenAPI document, static web app, and the layers every request
 /// goes through (request id, tracing, body limits).
 pub fn router(state: AppState) -> Router {
@@ -310,9 +324,13 @@ fn document_shared_errors(openapi: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-/// What the router has no route for: a file of the enumerator app, or 404.
+/// What the router has no route for: a page of the guide (under /docs), a file of the
+/// enumerator app, or 404.
 async fn web_app_file(axum::extract::State(state): axum::extract::State<AppState>, request: Request) -> Response {
     let (method, path) = (request.method(), request.uri().path());
+    if (method == Method::GET || method == Method::HEAD) && (path == guide::PREFIX || path.starts_with("/docs/")) {
+        return guide::respond(&state.guide, method, path, request.headers());
+    }
     if method == Method::GET || method == Method::HEAD {
         // A file not yet compressed by the start-up pass is compressed here, off the async
         // worker (brotli 11 takes tens of milliseconds on the larger modules).

@@ -39,8 +39,13 @@ struct Asset {
 impl WebApp {
     /// The app compiled into the binary.
     pub fn embedded() -> WebApp {
+        WebApp::from_embedded(&EMBEDDED)
+    }
+
+    /// The files of a directory compiled into the binary (the app, or the guide).
+    pub fn from_embedded(root: &'static Dir<'static>) -> WebApp {
         let mut files = HashMap::new();
-        let mut pending = vec![&EMBEDDED];
+        let mut pending = vec![root];
         while let Some(dir) = pending.pop() {
             for file in dir.files() {
                 files.insert(url_path(file.path()), Asset::new(Bytes::from_static(file.contents()), file.path()));
@@ -199,7 +204,12 @@ fn content_type(path: &Path) -> &'static str {
         "png" => "image/png",
         "wasm" => "application/wasm",
         "ico" => "image/x-icon",
-        "txt" => "text/plain; charset=utf-8",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        "ttf" => "font/ttf",
+        "otf" => "font/otf",
+        "eot" => "application/vnd.ms-fontobject",
         _ => "application/octet-stream",
     }
 }

@@ -1,5 +1,6 @@
 //! The `campo` command line. Each subcommand parses its arguments and calls into the library.
 
+mod docs;
 mod export;
 mod r#gen;
 mod manage;
@@ -139,6 +140,20 @@ enum Command {
         #[arg(long)]
         db: Option<String>,
     },
+    /// The guide's generated reference pages (docs/src/reference), printed as markdown.
+    #[command(hide = true)]
+    Docs {
+        #[command(subcommand)]
+        command: DocsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DocsCommand {
+    /// The command-line reference, from these definitions.
+    Cli,
+    /// The HTTP API reference, from the server's OpenAPI document.
+    Api,
 }
 
 #[derive(Args)]
@@ -350,13 +365,24 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                     PathBuf::from(&name)
                 }
             });
-            let sdk = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../sdk"));
-            plugin::scaffold(&dir, &name, &sdk)?;
-            println!("created {}: cargo test, then cargo build --release --target wasm32-unknown-unknown", dir.display());
+            plugin::scaffold(&dir, &name)?;
+            println!("created {} (see its README.md):", dir.display());
+            println!("  cd {} && cargo test", dir.display());
+            println!("  cargo build --release --target wasm32-unknown-unknown");
+            println!("  campo plugin check target/wasm32-unknown-unknown/release/{}.wasm --input sample.json", name.replace('-', "_"));
             Ok(())
         }
         Command::Plugin { command: PluginCommand::Check { wasm, input } } => {
             print!("{}", plugin::check(&wasm, input.as_deref())?);
+            Ok(())
+        }
+        Command::Docs { command: DocsCommand::Cli } => {
+            print!("{}", docs::cli_reference());
+            Ok(())
+        }
+        Command::Docs { command: DocsCommand::Api } => {
+            let openapi: serde_json::Value = serde_json::from_str(&http::openapi_json())?;
+            print!("{}", docs::api_reference(&openapi));
             Ok(())
         }
         Command::Gen { study, form, n, seed, db } => r#gen::run(r#gen::GenRequest { study, form, n, seed, db }).await,

@@ -4,51 +4,121 @@
 use std::{fmt::Write as _, path::Path};
 
 use anyhow::{Context, bail};
+use include_dir::{Dir, include_dir};
 use serde_json::{Value, json};
 
 use campo_domain::PluginHash;
 use campo_runtime::{Entry, Limits, Runtime, check_module};
 
-/// Creates `dir` (named after the plugin) with a plugin crate. Inside Campo's workspace it
-/// depends on the SDK by path; elsewhere, on `campo_sdk_path`.
-pub fn scaffold(dir: &Path, name: &str, campo_sdk_path: &Path) -> anyhow::Result<()> {
+/// The SDK's sources, compiled into the binary so `campo plugin new` needs no Campo checkout:
+/// a plugin crate scaffolded anywhere gets its own copy of the SDK it was written against.
+static SDK_SOURCES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../sdk/src");
+const SDK_ABI: &str = include_str!("../../../../sdk/ABI.md");
+/// The SDK's version: the workspace's, which the binary shares.
+const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The vendored SDK's own manifest. `sdk/Cargo.toml` inherits its fields from Campo's
+/// workspace, which a scaffold far from the checkout does not have; this one stands alone.
+/// (A test checks that it names the same dependencies as `sdk/Cargo.toml`.)
+fn sdk_manifest() -> String {
+    format!(
+        "[package]\nname = \"campo-sdk\"\nversion = \"{SDK_VERSION}\"\nedition = \"2024\"\nrust-version = \"1.95\"\nlicense = \"Apache-2.0\"\n\
+         description = \"What a Campo plugin author depends on: typed answers, result builders, i18n messages and the ABI glue.\"\n\
+         publish = false\n\n[dependencies]\nserde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n"
+    )
+}
+
+/// Where the scaffold keeps its copy of the SDK, relative to the crate.
+pub fn vendored_sdk_dir() -> String {
+    format!("vendor/campo-sdk-{SDK_VERSION}")
+}
+
+/// Creates `dir` (named after the plugin) with a plugin crate. Inside Campo's workspace
+/// (`plugins/NAME`) it uses the workspace's SDK; anywhere else it carries its own copy of the
+/// SDK (`vendor/campo-sdk-VERSION`, written from the binary) and is its own workspace, so it
+/// depends on nothing outside its directory but crates.io.
+pub fn scaffold(dir: &Path, name: &str) -> anyhow::Result<()> {
     if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') || name.is_empty() {
         bail!("plugin names use a-z, 0-9, - and _ (got {name:?})");
     }
     if dir.exists() {
         bail!("{} already exists", dir.display());
     }
-    std::fs::create_dir_all(dir.join("src"))?;
-    std::fs::create_dir_all(dir.join(".cargo"))?;
-    let sdk = campo_sdk_path.canonicalize().unwrap_or_else(|_| campo_sdk_path.to_path_buf());
     let in_workspace = dir.parent().and_then(|p| p.file_name()).is_some_and(|n| n == "plugins")
         && dir.parent().and_then(Path::parent).is_some_and(|root| root.join("sdk").exists());
-    let sdk_dependency = if in_workspace { "campo-sdk.workspace = true".to_string() } else { format!("campo-sdk = {{ path = {:?} }}", sdk.display().to_string()) };
-    let package_fields = if in_workspace {
-        "version.workspace = true\nedition.workspace = true\nrust-version.workspace = true\nlicense.workspace = true"
-    } else {
-        "version = \"0.1.0\"\nedition = \"2024\"\nrust-version = \"1.95\""
-    };
-    let mut cargo = format!(
-        "[package]\nname = \"{name}\"\ndescription = \"Questionnaire logic and scoring for a Campo study.\"\n{package_fields}\npublish = false\n\n\
-         [lib]\ncrate-type = [\"cdylib\", \"rlib\"]\n\n[dependencies]\n{sdk_dependency}\n"
-    );
-    if !in_workspace {
-        cargo.push_str(
-            "\n# Build the module with: cargo build --release --target wasm32-unknown-unknown\n\
-             [profile.release]\nopt-level = 3\nlto = true\ncodegen-units = 1\npanic = \"abort\"\nstrip = true\n\n[workspace]\n",
+    std::fs::create_dir_all(dir.join("src"))?;
+    if in_workspace {
+        let cargo = format!(
+            "[package]\nname = \"{name}\"\ndescription = \"Questionnaire logic and scoring for a Campo study.\"\n\
+             version.workspace = true\nedition.workspace = true\nrust-version.workspace = true\nlicense.workspace = true\npublish = false\n\n\
+             [lib]\ncrate-type = [\"cdylib\", \"rlib\"]\n\n[dependencies]\ncampo-sdk.workspace = true\n"
         );
-        std::fs::write(
-            dir.join(".cargo/config.toml"),
-            "# A small shadow stack and a declared 16 MiB memory maximum, as sdk/ABI.md asks.\n\
-             [target.wasm32-unknown-unknown]\nrustflags = [\"-C\", \"link-arg=-zstack-size=65536\", \"-C\", \"link-arg=--max-memory=16777216\", \"-C\", \"link-arg=--export=__stack_pointer\"]\n",
-        )?;
-    } else {
-        std::fs::remove_dir(dir.join(".cargo"))?;
+        std::fs::write(dir.join("Cargo.toml"), cargo)?;
+        std::fs::write(dir.join("src/lib.rs"), TEMPLATE)?;
+        return Ok(());
     }
+    let sdk = vendored_sdk_dir();
+    let cargo = format!(
+        "[package]\nname = \"{name}\"\ndescription = \"Questionnaire logic and scoring for a Campo study.\"\n\
+         version = \"0.1.0\"\nedition = \"2024\"\nrust-version = \"1.95\"\npublish = false\n\n\
+         [lib]\ncrate-type = [\"cdylib\", \"rlib\"]\n\n\
+         [dependencies]\n# The SDK this crate was scaffolded with, written by `campo plugin new` (campo {SDK_VERSION}).\n\
+         campo-sdk = {{ path = \"{sdk}\" }}\n\n\
+         # Build the module with: cargo build --release --target wasm32-unknown-unknown\n\
+         [profile.release]\nopt-level = 3\nlto = true\ncodegen-units = 1\npanic = \"abort\"\nstrip = true\ndebug = false\n\n\
+         # Its own workspace: never captured by a workspace around it.\n[workspace]\n"
+    );
     std::fs::write(dir.join("Cargo.toml"), cargo)?;
     std::fs::write(dir.join("src/lib.rs"), TEMPLATE)?;
+    std::fs::create_dir_all(dir.join(".cargo"))?;
+    std::fs::write(dir.join(".cargo/config.toml"), WASM_CONFIG)?;
+    std::fs::write(dir.join(".gitignore"), "/target\n")?;
+    std::fs::write(dir.join("sample.json"), SAMPLE)?;
+    std::fs::write(dir.join("README.md"), readme(name))?;
+    let sdk_dir = dir.join(&sdk);
+    std::fs::create_dir_all(sdk_dir.join("src"))?;
+    std::fs::write(sdk_dir.join("Cargo.toml"), sdk_manifest())?;
+    std::fs::write(sdk_dir.join("ABI.md"), SDK_ABI)?;
+    SDK_SOURCES.extract(sdk_dir.join("src")).with_context(|| format!("writing the SDK into {}", sdk_dir.display()))?;
     Ok(())
+}
+
+/// What `rustc` needs for a module the host accepts (the same flags as Campo's own
+/// `.cargo/config.toml`, see sdk/ABI.md, "Memory").
+const WASM_CONFIG: &str = "# A 64 KiB shadow stack and a declared 16 MiB memory maximum, as the SDK's ABI.md asks: the host\n\
+# refuses a module without a maximum, and the browser then enforces the same cap as the server.\n\
+[target.wasm32-unknown-unknown]\n\
+rustflags = [\"-C\", \"link-arg=-zstack-size=65536\", \"-C\", \"link-arg=--max-memory=16777216\", \"-C\", \"link-arg=--export=__stack_pointer\"]\n";
+
+/// A sample for `campo plugin check --input sample.json`: a submission body's answers.
+const SAMPLE: &str = "{\"answers\": {\"consentimiento\": \"si\", \"edad\": 15}}\n";
+
+fn readme(name: &str) -> String {
+    let module = name.replace('-', "_");
+    let sdk = vendored_sdk_dir();
+    format!(
+        "# {name}\n\n\
+Questionnaire logic and scoring for a Campo form, written in Rust against `campo-sdk`.\n\n\
+- `src/lib.rs`: `logic` (relevance, required-ness, computed values, constraints) and `score` (named scores).\n\
+- `{sdk}/`: the SDK this crate was created with, written by `campo plugin new`; its `ABI.md` is\n  \
+  the contract between a module and the host. Leave it as it is; a newer `campo` writes a newer copy.\n\
+- `.cargo/config.toml`: the linker flags the host requires of a module (stack and memory limits).\n\n\
+## Test, build, check\n\n\
+You need Rust (rustup) and the WebAssembly target, once: `rustup target add wasm32-unknown-unknown`.\n\n\
+```sh\n\
+cargo test                                                   # the logic and scores, natively\n\
+cargo build --release --target wasm32-unknown-unknown        # the module\n\
+campo plugin check target/wasm32-unknown-unknown/release/{module}.wasm --input sample.json\n\
+```\n\n\
+`campo plugin check` loads the module as the server would, prints its ABI version, entry points,\n\
+memory and limits, and runs it on `sample.json` (bare answers, a submission body or an ABI envelope).\n\
+It exits non-zero with the reason when the server would refuse the module.\n\n\
+## Publish\n\n\
+Copy the `.wasm` into your study bundle (say `plugins/{module}.wasm`), name it as the form's `logic`\n\
+and/or `scoring` in `manifest.json`, give the form a new `version`, and install the bundle:\n\
+`campo study install DIR --db URL` (or `POST /api/v1/studies`). The guide served at `/docs` by\n\
+`campo serve` explains each step.\n"
+    )
 }
 
 const TEMPLATE: &str = r#"//! Logic and scoring for one form. Build: cargo build --release --target wasm32-unknown-unknown
@@ -165,4 +235,34 @@ pub fn check(wasm_path: &Path, input_path: Option<&Path>) -> anyhow::Result<Stri
         writeln!(out, "{:<13} ok in {:.2} ms: {}", entry.capability(), started.elapsed().as_secs_f64() * 1000.0, serde_json::to_string(&result)?)?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names under `[dependencies]` of a manifest, in order.
+    fn dependencies(manifest: &str) -> Vec<String> {
+        let section = manifest.split("[dependencies]").nth(1).unwrap_or("");
+        let section = section.split("\n[").next().unwrap_or("");
+        section
+            .lines()
+            .filter_map(|l| l.split(['=', '.']).next().map(str::trim))
+            .filter(|name| !name.is_empty() && !name.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn the_vendored_sdk_manifest_names_the_sdks_dependencies() {
+        let sdk = include_str!("../../../../sdk/Cargo.toml");
+        assert_eq!(dependencies(&sdk_manifest()), dependencies(sdk));
+        assert!(!sdk_manifest().contains("workspace"), "it stands alone");
+    }
+
+    #[test]
+    fn the_embedded_sdk_has_its_sources() {
+        assert!(SDK_SOURCES.get_file("lib.rs").is_some() && SDK_SOURCES.get_file("__abi.rs").is_some());
+        assert!(SDK_ABI.contains("campo_abi_v1"));
+    }
 }
