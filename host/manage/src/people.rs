@@ -104,13 +104,15 @@ pub async fn sign_in(store: &Store, guard: &SignInGuard, username: &str, passwor
     let record = store.sign_in_record(username).await?;
     let (stored_failures, stored_last) = record.as_ref().map_or((0, None), |r| (r.failed_logins, r.last_failed_at));
     let reservation = guard.reserve(username, stored_failures, stored_last, time::OffsetDateTime::now_utc()).map_err(refusal)?;
-    let phc = record.as_ref().and_then(|r| r.password_hash.clone()).unwrap_or_else(|| decoy_hash().to_string());
+    // The decoy is made on the hashing thread too: it is an argon2 hash like any other.
+    let phc = record.as_ref().and_then(|r| r.password_hash.clone());
     let password = password.to_string();
     let matches = {
         let _turn = guard.hash_turn().await.map_err(refusal)?;
-        tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+        guard
+            .hash(move || verify_password(&password, phc.as_deref().unwrap_or_else(|| decoy_hash())))
             .await
-            .map_err(|e| StoreError::Corrupt(format!("password check: {e}")))?
+            .ok_or_else(|| StoreError::Corrupt("password check: the hashing thread stopped".into()))?
     };
     let Some(person) = record.filter(|r| r.active && r.password_hash.is_some()) else {
         return Err(SignInError::Refused);

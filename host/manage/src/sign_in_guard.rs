@@ -36,6 +36,10 @@ struct Attempts {
 pub struct SignInGuard {
     names: Mutex<HashMap<String, Attempts>>,
     hashes: Semaphore,
+    /// The threads that hash passwords: always the same few, so the 19 MiB an argon2 check
+    /// allocates is reused by the allocator instead of cached by every thread of tokio's
+    /// blocking pool that ever ran one (a flood of sign-ins grew the server by 130 MiB so).
+    hashers: Mutex<std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>>,
     waiting: AtomicUsize,
     max_waiting: usize,
     max_wait: Duration,
@@ -60,9 +64,27 @@ impl Default for SignInGuard {
 
 impl SignInGuard {
     pub fn new(hashes_at_once: usize, max_waiting: usize) -> SignInGuard {
+        let (sender, receiver) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        let receiver = std::sync::Arc::new(Mutex::new(receiver));
+        for i in 0..hashes_at_once.max(1) {
+            let receiver = receiver.clone();
+            let _ = std::thread::Builder::new().name(format!("campo-password-{i}")).spawn(move || {
+                loop {
+                    let job = match receiver.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            });
+        }
         SignInGuard {
             names: Mutex::default(),
             hashes: Semaphore::new(hashes_at_once.max(1)),
+            hashers: Mutex::new(sender),
             waiting: AtomicUsize::new(0),
             max_waiting,
             max_wait: Duration::from_secs(3),
@@ -110,6 +132,16 @@ impl SignInGuard {
         };
         self.waiting.fetch_sub(1, Ordering::AcqRel);
         result
+    }
+
+    /// Runs `work` (a password hash) on one of the hashing threads.
+    pub async fn hash<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Box<dyn FnOnce() + Send> = Box::new(move || {
+            let _ = done.send(work());
+        });
+        self.hashers.lock().ok()?.send(job).ok()?;
+        result.await.ok()
     }
 
     fn settle(&self, key: &str, succeeded: bool) {
