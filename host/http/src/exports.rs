@@ -18,7 +18,7 @@ use campo_export::{self as export, ExportError, ExportOptions, Format, Lang, cod
 use campo_pipeline::rescore::{self, RescoreError};
 use campo_store::audit::AuditEvent;
 
-use crate::views::RescoreJob;
+use crate::views::{FeedPage, RescoreJob};
 
 impl From<ExportError> for ApiError {
     fn from(e: ExportError) -> ApiError {
@@ -68,7 +68,13 @@ pub struct ExportQuery {
     neutralise: Option<String>,
     /// Joins group paths in column names (default `/`).
     sep: Option<String>,
-    /// `auto` (CSV, or ZIP when the form has repeat groups), `csv` (main table only) or `zip`.
+    /// `auto` (CSV, or ZIP when the form has repeat groups), `csv` (main table only), `zip`,
+    /// or an analyst format with labels: `dta` (Stata 14+), `sav` (SPSS), `xlsx` (one workbook,
+    /// a sheet per table and a codebook sheet) or `parquet`. A `dta`, `sav` or `parquet` export
+    /// of a form with repeat groups is a ZIP of one file per table (joined by `KEY`/`PARENT_KEY`)
+    /// with `codebook.csv` (and for Stata and SPSS `variables.csv`: each column's name in the
+    /// files and the integer code of each choice). With these formats `labels` picks the
+    /// language of variable and value labels (Spanish by default) and cells keep the codes.
     format: Option<String>,
     /// `0`: ZIP entries stored uncompressed.
     compress: Option<String>,
@@ -86,7 +92,8 @@ impl ExportQuery {
         };
         let format = match self.format.as_deref() {
             None | Some("") => Format::Auto,
-            Some(f) => Format::parse(f).ok_or_else(|| ApiError::bad_request("invalid_option", format!("format={f}: use auto, csv or zip")))?,
+            Some(f) => Format::parse(f)
+                .ok_or_else(|| ApiError::bad_request("invalid_option", format!("format={f}: use auto, csv, zip, dta, sav, xlsx or parquet")))?,
         };
         let review = match self.review.as_deref() {
             None | Some("") => None,
@@ -111,7 +118,8 @@ impl ExportQuery {
     }
 }
 
-/// A form's responses for analysts (UTF-8, RFC 4180): metadata columns, then one column per
+/// A form's responses for analysts: CSV (UTF-8, RFC 4180), or with `format` Stata, SPSS, Excel
+/// or Parquet. The CSV: metadata columns, then one column per
 /// answer (group paths joined with `/`, a multiple choice as its codes plus one 0/1 column per
 /// option), then `score/<name>` columns. A form with repeat groups exports as a ZIP: the main
 /// table (ending with `KEY`), one CSV per repeat group (`PARENT_KEY`, `KEY`) and `codebook.csv`.
@@ -119,7 +127,11 @@ impl ExportQuery {
 #[utoipa::path(get, path = "/api/v1/studies/{study}/forms/{form}/export.csv", tag = "exports",
     params(("study" = String, Path), ("form" = String, Path), ExportQuery),
     responses((status = 200, content_type = "text/csv", body = String, description = "A CSV (forms without repeat groups)"),
-              (status = 200, content_type = "application/zip", body = Vec<u8>, description = "A ZIP of CSV tables (forms with repeat groups)"),
+              (status = 200, content_type = "application/zip", body = Vec<u8>, description = "A ZIP of tables (forms with repeat groups; CSV, dta, sav or parquet)"),
+              (status = 200, content_type = "application/x-stata-dta", body = Vec<u8>, description = "format=dta: Stata 118 with variable and value labels"),
+              (status = 200, content_type = "application/x-spss-sav", body = Vec<u8>, description = "format=sav: SPSS with variable labels, value labels and measurement levels"),
+              (status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>, description = "format=xlsx: a sheet per table and a codebook sheet"),
+              (status = 200, content_type = "application/vnd.apache.parquet", body = Vec<u8>, description = "format=parquet: typed columns, labels in the key-value metadata `campo.labels`"),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn export_csv(
@@ -154,6 +166,63 @@ pub async fn export_csv(
         Body::from_stream(stream),
     )
         .into_response())
+}
+
+/// The incremental feed's query: a page after a cursor, with the export's filters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// The `next` of the previous page; from the first response when absent.
+    after: Option<String>,
+    /// Responses per page: 1 to 1000, 100 when absent.
+    limit: Option<String>,
+    /// One version only.
+    version: Option<String>,
+    /// Received on or after: `YYYY-MM-DD` or an RFC 3339 instant.
+    from: Option<String>,
+    /// Received on or before `YYYY-MM-DD` (inclusive), or before an RFC 3339 instant.
+    to: Option<String>,
+    /// Only this enumerator's responses.
+    enumerator: Option<String>,
+    /// Only responses in this review state.
+    review: Option<String>,
+}
+
+/// The form's responses as JSON pages in stored order, for pipelines (R, Python, Power BI) that
+/// pull only what is new: keep the page's `next` and pass it as `after`; `next` is null on the
+/// last page, and a later call with the last cursor gets what arrived since. The same filters
+/// and team limits as the export.
+#[utoipa::path(get, path = "/api/v1/studies/{study}/forms/{form}/submissions", tag = "exports",
+    params(("study" = String, Path), ("form" = String, Path), FeedQuery),
+    responses((status = 200, body = FeedPage),
+              (status = 400, body = ErrorBody, description = "A cursor or limit this feed does not accept, or a bad filter"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn feed(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((study, form)): Path<(String, String)>,
+    Query(query): Query<FeedQuery>,
+) -> Result<Json<FeedPage>, ApiError> {
+    let (study, form) = parse_form(&study, &form)?;
+    let access = principal.allow(&study, &[Role::Analyst, Role::Supervisor])?;
+    let FeedQuery { after, limit, version, from, to, enumerator, review } = query;
+    let mut options = ExportQuery { version, from, to, enumerator, review, ..ExportQuery::default() }.options()?;
+    options.team = access.team().map(str::to_string);
+    let page = export::feed(&state.app.store, &study, &form, &options, after.as_deref(), limit.as_deref()).await?;
+    if after.as_deref().is_none_or(str::is_empty) {
+        // The first page is audited as an export; the pages after it continue the same read.
+        let audit = AuditEvent::new(
+            &principal.actor(),
+            "export.feed",
+            Some(study.as_str()),
+            Some(form.as_str()),
+            serde_json::json!({"version": options.version, "from": options.from, "to": options.to, "enumerator": options.enumerator,
+                "team": options.team, "review": options.review.map(|r| r.as_str())}),
+        );
+        state.app.store.audit(&[audit]).await?;
+    }
+    Ok(Json(FeedPage::from(page)))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
