@@ -257,7 +257,8 @@ pub const FEED_MAX_LIMIT: i64 = 1000;
 
 /// One page of the incremental feed.
 pub struct FeedPage {
-    pub rows: Vec<ExportRow>,
+    /// Each response with its own cursor (to resume after it later).
+    pub rows: Vec<(String, ExportRow)>,
     /// The cursor of the next page; `None` on the last.
     pub next: Option<String>,
 }
@@ -298,7 +299,7 @@ pub async fn feed(store: &Store, study: &StudyId, form: &FormId, options: &Expor
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next = if more { rows.last().map(|(seq, _)| seq.to_string()) } else { None };
-    Ok(FeedPage { rows: rows.into_iter().map(|(_, row)| row).collect(), next })
+    Ok(FeedPage { rows: rows.into_iter().map(|(seq, row)| (seq.to_string(), row)).collect(), next })
 }
 
 /// A date (`2026-05-01`) or RFC 3339 instant as the stored `received_at` text. A date as an

@@ -188,7 +188,7 @@ fn variable(column: &Column, lang: Lang) -> Variable {
     let label = match (&column.kind, &column.label) {
         (ColumnKind::Metadata | ColumnKind::ChoiceFlag(_) | ColumnKind::ScoreCategory(_), _) => column.header(Some(lang)),
         (ColumnKind::Key, _) => lang.pick_of("Clave de la fila", "Row key").to_string(),
-        (ColumnKind::ParentKey, _) => lang.pick_of("Clave de la fila madre (KEY)", "Parent row's key (KEY)").to_string(),
+        (ColumnKind::ParentKey, _) => lang.pick_of("Clave de la fila madre", "Parent row's key").to_string(),
         (_, Some(label)) => lang.pick(label).to_string(),
         (_, None) => String::new(),
     };

@@ -189,9 +189,9 @@ pub struct FeedQuery {
 }
 
 /// The form's responses as JSON pages in stored order, for pipelines (R, Python, Power BI) that
-/// pull only what is new: keep the page's `next` and pass it as `after`; `next` is null on the
-/// last page, and a later call with the last cursor gets what arrived since. The same filters
-/// and team limits as the export.
+/// pull only what is new: pass a page's `next` as `after` for the next page; `next` is null on
+/// the last page. Each response carries its own `cursor`: keep the last one read and pass it as
+/// `after` later to get only what arrived since. The same filters and team limits as the export.
 #[utoipa::path(get, path = "/api/v1/studies/{study}/forms/{form}/submissions", tag = "exports",
     params(("study" = String, Path), ("form" = String, Path), FeedQuery),
     responses((status = 200, body = FeedPage),

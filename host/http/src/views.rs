@@ -409,6 +409,9 @@ impl From<campo_store::audit::AuditPage> for AuditPage {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FeedSubmission {
     pub id: String,
+    /// Pass as `after` to get what was stored after this response: a script keeps the last
+    /// one it read and asks again later for only what is new.
+    pub cursor: String,
     pub form_version: String,
     /// RFC 3339, UTC, as stored.
     pub received_at: String,
@@ -443,7 +446,8 @@ impl From<campo_export::FeedPage> for FeedPage {
             submissions: page
                 .rows
                 .into_iter()
-                .map(|r| FeedSubmission {
+                .map(|(cursor, r)| FeedSubmission {
+                    cursor,
                     answers: json(&r.answers),
                     scores: json(&r.scores),
                     id: r.id,
