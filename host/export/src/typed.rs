@@ -233,24 +233,35 @@ pub fn write_typed<W: Write + Send>(
                     Spooled::Sav(SavWriter::new(table.clone(), lang_es)?)
                 });
             }
+            // A ZIP's first entry header leaves before the rows are read (its data cannot: the
+            // header of a .dta or .sav needs the row count).
+            let files = file_names(plan, form, ext);
+            let mut zip = None;
+            let mut out = Some(out);
+            if zipped && let Some(out) = out.take() {
+                let mut z = ZipWriter::new_stream(out);
+                z.start_file(files[0].as_str(), entry)?;
+                z.flush()?;
+                zip = Some(z);
+            }
             {
                 let (main, rest) = writers.split_at_mut(1);
                 let mut repeats: Vec<Box<dyn Sink + '_>> = rest.iter_mut().map(|w| Box::new(SpooledRef(w)) as Box<dyn Sink>).collect();
                 pass(&mut SpooledRef(&mut main[0]), &mut repeats)?;
             }
-            if !zipped {
-                let mut out = out;
+            let (Some(mut zip), None) = (zip, out.as_ref()) else {
+                let mut out = out.ok_or_else(|| ExportError::Io(io::Error::other("the output went to a ZIP")))?;
                 if let Some(main) = writers.into_iter().next() {
                     main.finish(&mut out)?;
                 }
                 return Ok(out);
-            }
-            let files = file_names(plan, form, ext);
-            let mut zip = ZipWriter::new_stream(out);
+            };
             let mut variables = Vec::new();
             for (i, writer) in writers.into_iter().enumerate() {
                 variables.extend(writer.names().iter().zip(&tables[i].variables).map(|(n, v)| (files[i].clone(), n.clone(), v.clone())));
-                zip.start_file(files[i].as_str(), entry)?;
+                if i > 0 {
+                    zip.start_file(files[i].as_str(), entry)?;
+                }
                 writer.finish(&mut zip)?;
             }
             finish_zip(zip, extra, Some(&variables))
