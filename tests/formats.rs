@@ -138,7 +138,8 @@ print("labels ok")
 }
 
 /// A form of 400 questions in nested groups whose paths run to 60 characters (30-character
-/// question names): Stata's 32 and SPSS's 64 give valid, unique names, the paths in the labels.
+/// question names): Stata's 32 and SPSS's 64 give valid, unique names, the paths in the labels;
+/// and a 3,000-byte text (Stata strL, SPSS very long string) arrives whole.
 #[test]
 fn a_form_with_400_columns_and_long_paths_gets_valid_unique_names() {
     let dir = tempfile::tempdir().unwrap();
@@ -158,6 +159,9 @@ fn a_form_with_400_columns_and_long_paths_gets_valid_unique_names() {
         groups.insert(group.clone(), json!({"type": "object", "x-label": {"es": format!("Módulo {g}"), "en": format!("Module {g}")}, "properties": properties}));
         answers.insert(group, Value::Object(values));
     }
+    // And a long text: Stata's strL, SPSS's very long string.
+    groups.insert("notas".into(), json!({"type": "string", "x-label": {"es": "Notas de la entrevista", "en": "Interview notes"}}));
+    answers.insert("notas".into(), json!("Él dijo: «año, niño, camión». ".repeat(100)));
     let schema = json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "properties": groups});
     std::fs::create_dir_all(dir.path().join("schemas")).unwrap();
     std::fs::write(dir.path().join("schemas/ancho.schema.json"), schema.to_string()).unwrap();
@@ -177,8 +181,9 @@ d = sys.argv[1]
 for fmt, limit in (("dta", 32), ("sav", 64)):
     df, meta = getattr(pyreadstat, "read_" + fmt)(f"{d}/x.{fmt}")
     names = meta.column_names
-    assert len(names) == 410, len(names)
-    assert len({n.lower() for n in names}) == 410, "names are not unique"
+    assert len(names) == 411, len(names)
+    assert len({n.lower() for n in names}) == 411, "names are not unique"
+    assert df["notas"][0].rstrip() == ("Él dijo: «año, niño, camión». " * 100).rstrip()
     assert all(len(n) <= limit and n[0].isalpha() and all(c.isalnum() or c == "_" for c in n) for n in names), names
     labels = dict(zip(names, meta.column_labels))
     assert any("modulo_3_preguntas_del_hogar_x/pregunta_numero_007_del_modulo" in (l or "") for l in meta.column_labels)

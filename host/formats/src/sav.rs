@@ -3,8 +3,9 @@
 //! labels, value labels, measurement levels and names up to 64 bytes. The dictionary needs each
 //! text variable's width and the row count, so rows are spooled first.
 //!
-//! Text is limited to 255 bytes per value here (SPSS's "very long strings" are not written):
-//! longer text is cut at a character boundary.
+//! Text wider than 255 bytes is a "very long string": segments of 255 bytes, declared in the
+//! very long string record (subtype 14), up to SPSS's 32,767 bytes (longer text is cut at a
+//! character boundary).
 
 use std::io::Write;
 
@@ -13,7 +14,9 @@ use super::{Cell, CodeMap, FormatError, Kind, Table, flag_labels, names, spool::
 const SYSMIS: f64 = -f64::MAX;
 /// Seconds from SPSS's epoch (1582-10-14) to the Unix epoch.
 const SECONDS_1582_TO_1970: f64 = 12_219_379_200.0;
-const MAX_WIDTH: usize = 255;
+const MAX_WIDTH: usize = 32_767;
+/// The widest segment; a very long string has one per 252 bytes of width.
+const SEGMENT: usize = 255;
 const BIAS: f64 = 100.0;
 
 /// A `.sav` being written: rows go to a spool until [`SavWriter::finish`].
@@ -59,8 +62,9 @@ impl SavWriter {
             .enumerate()
             .map(|(i, v)| if v.kind == Kind::Text { spool.max_len[i].clamp(1, MAX_WIDTH) } else { 0 })
             .collect();
-        let segments = |w: usize| if w == 0 { 1 } else { w.div_ceil(8) };
-        let case_size: usize = widths.iter().map(|w| segments(*w)).sum();
+        let slots = |w: usize| if w == 0 { 1 } else { w.div_ceil(8) };
+        let segments: Vec<Vec<usize>> = widths.iter().map(|w| segment_widths(*w)).collect();
+        let case_size: usize = segments.iter().flatten().map(|w| slots(*w)).sum();
         let mut head: Vec<u8> = Vec::new();
         // The file header.
         head.extend_from_slice(b"$FL2");
@@ -74,15 +78,15 @@ impl SavWriter {
         padded(&mut head, truncate(&table.label, 64), 64);
         head.extend_from_slice(&[0u8; 3]);
 
-        // One variable record each (plus continuations for text wider than 8 bytes).
+        // One variable record per segment (plus continuations for text wider than 8 bytes).
         let short: Vec<String> = (0..names.len()).map(|i| format!("V{}", i + 1)).collect();
+        let mut extra_segment = 0;
         let mut dictionary_index = Vec::with_capacity(names.len());
         let mut next_index = 1i32;
         for (i, var) in table.variables.iter().enumerate() {
             dictionary_index.push(next_index);
-            next_index += segments(widths[i]) as i32;
-            let format = match &var.kind {
-                Kind::Text => (1 << 16) | ((widths[i].min(255) as i32) << 8),
+            let numeric_format = match &var.kind {
+                Kind::Text => 0,
                 Kind::Integer => (5 << 16) | (12 << 8),
                 Kind::Number => (5 << 16) | (12 << 8) | 2,
                 Kind::Flag => (5 << 16) | (1 << 8),
@@ -90,18 +94,27 @@ impl SavWriter {
                 Kind::Date => (20 << 16) | (11 << 8),
                 Kind::DateTime => (22 << 16) | (20 << 8),
             };
-            let label = variable_label(var, &names[i], 255);
-            let label = truncate(&label, 255);
-            i32s(&mut head, &[2, widths[i] as i32, i32::from(!label.is_empty()), 0, format, format]);
-            padded(&mut head, &short[i], 8);
-            if !label.is_empty() {
-                i32s(&mut head, &[label.len() as i32]);
-                head.extend_from_slice(label.as_bytes());
-                head.extend(std::iter::repeat_n(0u8, (4 - label.len() % 4) % 4));
-            }
-            for _ in 1..segments(widths[i]) {
-                i32s(&mut head, &[2, -1, 0, 0, 0, 0]);
-                padded(&mut head, "", 8);
+            for (s, &width) in segments[i].iter().enumerate() {
+                next_index += slots(width) as i32;
+                let format = if width == 0 { numeric_format } else { (1 << 16) | ((width as i32) << 8) };
+                let label = if s == 0 { variable_label(var, &names[i], 255) } else { String::new() };
+                let label = truncate(&label, 255);
+                i32s(&mut head, &[2, width as i32, i32::from(!label.is_empty()), 0, format, format]);
+                if s == 0 {
+                    padded(&mut head, &short[i], 8);
+                } else {
+                    extra_segment += 1;
+                    padded(&mut head, &format!("W{extra_segment}"), 8);
+                }
+                if !label.is_empty() {
+                    i32s(&mut head, &[label.len() as i32]);
+                    head.extend_from_slice(label.as_bytes());
+                    head.extend(std::iter::repeat_n(0u8, (4 - label.len() % 4) % 4));
+                }
+                for _ in 1..slots(width) {
+                    i32s(&mut head, &[2, -1, 0, 0, 0, 0]);
+                    padded(&mut head, "", 8);
+                }
             }
         }
 
@@ -130,11 +143,17 @@ impl SavWriter {
                 _ => (3, 1),
             };
             let width = if widths[i] > 0 { widths[i].clamp(8, 40) } else { 10 };
-            display.extend_from_slice(&[measure, width as i32, align]);
+            for _ in &segments[i] {
+                display.extend_from_slice(&[measure, width as i32, align]);
+            }
         }
         extension(&mut head, 11, 4, &display.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>());
         let long: Vec<String> = short.iter().zip(&names).map(|(s, l)| format!("{s}={l}")).collect();
         extension(&mut head, 13, 1, long.join("\t").as_bytes());
+        let very_long: String = (0..names.len()).filter(|i| segments[*i].len() > 1).map(|i| format!("{}={:05}\0\t", short[i], widths[i])).collect();
+        if !very_long.is_empty() {
+            extension(&mut head, 14, 1, very_long.as_bytes());
+        }
         extension(&mut head, 20, 1, b"UTF-8");
         i32s(&mut head, &[999, 0]);
         out.write_all(&head)?;
@@ -161,21 +180,38 @@ impl SavWriter {
                     continue;
                 }
                 let text = match cell {
-                    Cell::Text(t) => truncate(t, width),
-                    _ => "",
+                    Cell::Text(t) => truncate(t, width).as_bytes(),
+                    _ => &[],
                 };
-                for chunk in 0..width.div_ceil(8) {
-                    let mut bytes = [b' '; 8];
-                    let part = text.as_bytes().get(chunk * 8..).unwrap_or(&[]);
-                    let n = part.len().min(8);
-                    bytes[..n].copy_from_slice(&part[..n]);
-                    if bytes == [b' '; 8] { packer.command(254, None, out)? } else { packer.command(253, Some(bytes), out)? }
+                // Segment s holds bytes 255·s to 255·(s+1) of the value.
+                for (s, &segment) in segments[i].iter().enumerate() {
+                    let piece = text.get(s * SEGMENT..).unwrap_or(&[]);
+                    let piece = &piece[..piece.len().min(SEGMENT)];
+                    for chunk in 0..segment.div_ceil(8) {
+                        let mut bytes = [b' '; 8];
+                        let part = piece.get(chunk * 8..).unwrap_or(&[]);
+                        let n = part.len().min(8);
+                        bytes[..n].copy_from_slice(&part[..n]);
+                        if bytes == [b' '; 8] { packer.command(254, None, out)? } else { packer.command(253, Some(bytes), out)? }
+                    }
                 }
             }
         }
         packer.end(out)?;
         Ok(())
     }
+}
+
+/// The widths of a variable's segments: `[0]` for a number, one for text up to 255 bytes, else
+/// one per 252 bytes of width, each 255 wide but the last.
+fn segment_widths(width: usize) -> Vec<usize> {
+    if width <= SEGMENT {
+        return vec![width];
+    }
+    let n = (width + 251) / 252;
+    let mut widths = vec![SEGMENT; n - 1];
+    widths.push(width - (n - 1) * 252);
+    widths
 }
 
 struct Packer {
