@@ -8,7 +8,11 @@ use std::{io::Write, sync::Arc};
 use parquet::{
     basic::{Compression, LogicalType, Repetition, TimeUnit, Type as Physical},
     data_type::{ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type},
-    file::{metadata::KeyValue, properties::WriterProperties, writer::SerializedFileWriter},
+    file::{
+        metadata::KeyValue,
+        properties::{EnabledStatistics, WriterProperties},
+        writer::SerializedFileWriter,
+    },
     schema::types::Type,
 };
 
@@ -76,6 +80,9 @@ impl<W: Write + Send> ParquetWriter<W> {
         let metadata = serde_json::json!({"table": table.name, "label": table.label, "columns": labels});
         let properties = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
+            // Min/max per column chunk, not per page: readers prune row groups with them, and
+            // per-page statistics cost a comparison of every text value.
+            .set_statistics_enabled(EnabledStatistics::Chunk)
             .set_max_row_group_size(GROUP_ROWS)
             .set_key_value_metadata(Some(vec![KeyValue::new("campo.labels".to_string(), metadata.to_string())]))
             .set_created_by("Campo".to_string())
