@@ -51,6 +51,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("get", "/api/v1/studies/{study}/work") => r(&["enumerator"], true, false),
         ("get", "/api/v1/studies/{study}/dashboard" | "/studies/{study}/dashboard") => r(&["supervisor", "analyst"], true, false),
         ("post", p) if p == sub => r(&["enumerator"], true, false),
+        ("get", p) if p == sub => r(&["analyst", "supervisor"], true, false),
         ("put", p) if p == format!("{sub}/{{id}}") => r(&["supervisor", "enumerator"], true, true),
         ("post", p) if p == format!("{sub}/{{id}}/review") => r(&["supervisor"], true, true),
         ("get", p) if p == format!("{sub}/{{id}}/revisions") => r(&["supervisor", "analyst", "enumerator"], true, true),

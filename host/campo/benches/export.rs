@@ -5,7 +5,12 @@
 //! ```sh
 //! cargo bench -p campo --bench export                       # 100k then 1M responses
 //! cargo bench -p campo --bench export -- --sizes 20000      # a quick run
+//! cargo bench -p campo --bench export -- --sizes 100000 --formats-only   # the analyst formats alone
 //! ```
+//!
+//! The analyst formats (`format=dta|sav|xlsx|parquet`) are measured over HTTP against the CSV
+//! ZIP export measured the same way in the same run, each with a fresh server so that its peak
+//! memory is its own.
 //!
 //! The responses: `--distinct` (default 2,000) generated interviews go through the real
 //! pipeline over HTTP (validation, logic and scoring plugins), then SQLite copies them under
@@ -32,6 +37,7 @@ fn main() -> anyhow::Result<()> {
     let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let sizes: Vec<u64> = value("--sizes").unwrap_or_else(|| "100000,1000000".into()).split(',').map(|s| s.parse()).collect::<Result<_, _>>()?;
     let distinct: u64 = value("--distinct").map(|s| s.parse()).transpose()?.unwrap_or(2000);
+    let formats_only = args.iter().any(|a| a == "--formats-only");
     let dir = tempfile::Builder::new().prefix("campo-export-bench").tempdir()?;
     let db_path = dir.path().join("campo.db");
     let db = format!("sqlite://{}", db_path.display());
@@ -46,7 +52,10 @@ fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         grow(&db_path, size, distinct)?;
         println!("\n## {size} responses (copied up in {:.1} s)", started.elapsed().as_secs_f64());
-        measure(dir.path(), &db, size)?;
+        if !formats_only {
+            measure(dir.path(), &db, size)?;
+        }
+        measure_formats(&db, size)?;
     }
     Ok(())
 }
@@ -228,5 +237,60 @@ fn measure(dir: &Path, db: &str, size: u64) -> anyhow::Result<()> {
     );
     let _ = Command::new("kill").arg(child.id().to_string()).status();
     child.wait()?;
+    Ok(())
+}
+
+/// One HTTP export with a fresh server: (first byte s, total s, bytes, server RSS idle KiB, peak KiB).
+fn http_export(db: &str, query: &str) -> anyhow::Result<(f64, f64, u64, u64, u64)> {
+    let (mut child, url) = serve(db)?;
+    let analyst = token(db, "analyst")?;
+    let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(3600)).build()?;
+    let _ = client.get(format!("{url}/healthz")).send()?.bytes()?;
+    std::thread::sleep(Duration::from_millis(300));
+    let idle = status_kib(child.id(), "VmRSS:");
+    let started = Instant::now();
+    let mut reply = client.get(format!("{url}/api/v1/studies/{STUDY}/forms/{FORM}/export.csv?{query}")).bearer_auth(&analyst).send()?;
+    anyhow::ensure!(reply.status().is_success(), "HTTP export {query}: {}", reply.status());
+    let mut buf = vec![0u8; 1 << 16];
+    let mut first = [0u8; 1];
+    reply.read_exact(&mut first)?;
+    let ttfb = started.elapsed().as_secs_f64();
+    let mut body = 1u64;
+    loop {
+        let n = reply.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        body += n as u64;
+    }
+    let total = started.elapsed().as_secs_f64();
+    let peak = status_kib(child.id(), "VmHWM:");
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    child.wait()?;
+    Ok((ttfb, total, body, idle, peak))
+}
+
+/// Each analyst format over HTTP, as a ratio of the CSV ZIP export measured just before it.
+fn measure_formats(db: &str, size: u64) -> anyhow::Result<()> {
+    let (_, zip_secs, zip_bytes, idle, peak) = http_export(db, "")?;
+    println!(
+        "HTTP CSV ZIP (baseline): {zip_secs:.1} s, {:.0} rows/s, {:.0} MB, server peak over idle {} MiB",
+        size as f64 / zip_secs,
+        zip_bytes as f64 / 1e6,
+        peak.saturating_sub(idle) / 1024
+    );
+    println!("| format | first byte | time | / CSV ZIP | size | server RSS idle → peak (growth) |");
+    for format in ["dta", "sav", "xlsx", "parquet"] {
+        let (ttfb, secs, bytes, idle, peak) = http_export(db, &format!("format={format}"))?;
+        println!(
+            "| {format} | {:.0} ms | {secs:.1} s | {:.2}× | {:.0} MB | {} → {} MiB (+{} MiB) |",
+            ttfb * 1000.0,
+            secs / zip_secs,
+            bytes as f64 / 1e6,
+            idle / 1024,
+            peak / 1024,
+            peak.saturating_sub(idle) / 1024
+        );
+    }
     Ok(())
 }

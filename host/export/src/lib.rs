@@ -8,6 +8,7 @@
 pub mod codebook;
 mod columns;
 mod flatten;
+mod typed;
 mod writer;
 
 use std::{
@@ -56,6 +57,12 @@ impl From<csv::Error> for ExportError {
     }
 }
 
+impl From<campo_formats::FormatError> for ExportError {
+    fn from(e: campo_formats::FormatError) -> Self {
+        ExportError::Io(e.into())
+    }
+}
+
 impl From<zip::result::ZipError> for ExportError {
     fn from(e: zip::result::ZipError) -> Self {
         ExportError::Io(io::Error::other(e))
@@ -72,6 +79,14 @@ pub enum Format {
     Csv,
     /// A ZIP, even without repeat groups.
     Zip,
+    /// Stata `.dta` (a ZIP of one per table when the form has repeat groups).
+    Dta,
+    /// SPSS `.sav` (a ZIP of one per table when the form has repeat groups).
+    Sav,
+    /// One Excel workbook, a sheet per table and a codebook sheet.
+    Xlsx,
+    /// Parquet (a ZIP of one per table when the form has repeat groups).
+    Parquet,
 }
 
 impl Format {
@@ -80,7 +95,27 @@ impl Format {
             "auto" => Some(Format::Auto),
             "csv" => Some(Format::Csv),
             "zip" => Some(Format::Zip),
+            "dta" => Some(Format::Dta),
+            "sav" => Some(Format::Sav),
+            "xlsx" => Some(Format::Xlsx),
+            "parquet" => Some(Format::Parquet),
             _ => None,
+        }
+    }
+
+    /// An analyst format with types and labels (not CSV).
+    pub fn is_typed(self) -> bool {
+        matches!(self, Format::Dta | Format::Sav | Format::Xlsx | Format::Parquet)
+    }
+
+    /// The file's extension and media type (one table, not zipped).
+    fn file_type(self) -> (&'static str, &'static str) {
+        match self {
+            Format::Dta => ("dta", "application/x-stata-dta"),
+            Format::Sav => ("sav", "application/x-spss-sav"),
+            Format::Xlsx => ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            Format::Parquet => ("parquet", "application/vnd.apache.parquet"),
+            Format::Auto | Format::Csv | Format::Zip => ("csv", "text/csv; charset=utf-8"),
         }
     }
 }
@@ -155,11 +190,11 @@ pub struct PreparedExport {
 
 impl PreparedExport {
     pub fn content_type(&self) -> &'static str {
-        if self.zipped { "application/zip" } else { "text/csv; charset=utf-8" }
+        if self.zipped { "application/zip" } else { self.options.format.file_type().1 }
     }
 
     pub fn file_name(&self) -> String {
-        let ext = if self.zipped { "zip" } else { "csv" };
+        let ext = if self.zipped { "zip" } else { self.options.format.file_type().0 };
         format!("{}-{}.{ext}", self.filter.study, self.form)
     }
 }
@@ -183,7 +218,29 @@ pub async fn prepare(store: &Store, study: &StudyId, form: &FormId, options: Exp
         }
         None => versions,
     };
-    let filter = ExportFilter {
+    let filter = filter_of(study, form, &options)?;
+    // Typed formats keep the codes in the cells and carry the labels as labels.
+    let cell_labels = if options.format.is_typed() { None } else { options.labels };
+    let mut plan = ExportPlan::for_versions(&selected, &options.separator, cell_labels);
+    if options.format == Format::Csv {
+        plan = plan.without_repeats();
+    }
+    let zipped = match options.format {
+        Format::Xlsx => false,
+        Format::Zip => true,
+        _ => plan.has_repeats(),
+    };
+    let mut extra = Vec::new();
+    if zipped {
+        let books = codebook::build(store, study, form, &selected, &options.separator).await?;
+        extra.push(("codebook.csv".to_string(), codebook::to_csv(&books)));
+    }
+    Ok(PreparedExport { plan, filter, options, form: form.clone(), extra, zipped })
+}
+
+/// Which responses `options` select.
+fn filter_of(study: &StudyId, form: &FormId, options: &ExportOptions) -> Result<ExportFilter, ExportError> {
+    Ok(ExportFilter {
         study: study.clone(),
         form: form.clone(),
         version: options.version.clone(),
@@ -192,18 +249,64 @@ pub async fn prepare(store: &Store, study: &StudyId, form: &FormId, options: Exp
         enumerator: options.enumerator.clone(),
         team: options.team.clone(),
         review: options.review,
+    })
+}
+
+/// Responses per feed page when the caller does not say, and at most.
+pub const FEED_DEFAULT_LIMIT: i64 = 100;
+pub const FEED_MAX_LIMIT: i64 = 1000;
+
+/// One page of the incremental feed.
+pub struct FeedPage {
+    /// Each response with its own cursor (to resume after it later).
+    pub rows: Vec<(String, ExportRow)>,
+    /// The cursor of the next page; `None` on the last.
+    pub next: Option<String>,
+}
+
+/// The responses an export with `options` would include that were stored after `after` (a
+/// cursor from an earlier page; from the first when absent), at most `limit`, in stored order.
+/// The cursor is the last row's storage sequence number, so a script that keeps it pulls only
+/// what is new.
+pub async fn feed(store: &Store, study: &StudyId, form: &FormId, options: &ExportOptions, after: Option<&str>, limit: Option<&str>) -> Result<FeedPage, ExportError> {
+    let after = match after {
+        None | Some("") => 0,
+        Some(a) => a
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| ExportError::BadOption {
+                es: format!("after={} no es un cursor que este feed haya dado (el `next` de una página)", campo_domain::clip(a, 100)),
+                en: format!("after={:?} is not a cursor this feed gave (the `next` of a page)", campo_domain::clip(a, 100)),
+            })?,
     };
-    let mut plan = ExportPlan::for_versions(&selected, &options.separator, options.labels);
-    if options.format == Format::Csv {
-        plan = plan.without_repeats();
+    let limit = match limit {
+        None | Some("") => FEED_DEFAULT_LIMIT,
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=FEED_MAX_LIMIT).contains(n))
+            .ok_or_else(|| ExportError::BadOption {
+                es: format!("limit={}: use un número entero de 1 a {FEED_MAX_LIMIT}", campo_domain::clip(l, 100)),
+                en: format!("limit={:?}: give a whole number from 1 to {FEED_MAX_LIMIT}", campo_domain::clip(l, 100)),
+            })?,
+    };
+    let versions = store.form_versions(study, form).await?;
+    if versions.is_empty() {
+        return Err(ExportError::UnknownForm(format!("{study}/{form}")));
     }
-    let zipped = plan.has_repeats() || options.format == Format::Zip;
-    let mut extra = Vec::new();
-    if zipped {
-        let books = codebook::build(store, study, form, &selected, &options.separator).await?;
-        extra.push(("codebook.csv".to_string(), codebook::to_csv(&books)));
+    if let Some(v) = &options.version
+        && !versions.iter().any(|r| &r.version == v)
+    {
+        return Err(ExportError::UnknownVersion { form: format!("{study}/{form}"), version: v.clone() });
     }
-    Ok(PreparedExport { plan, filter, options, form: form.clone(), extra, zipped })
+    let filter = filter_of(study, form, options)?;
+    // One more than asked tells whether another page follows.
+    let mut rows = store.feed_rows(&filter, after, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more { rows.last().map(|(seq, _)| seq.to_string()) } else { None };
+    Ok(FeedPage { rows: rows.into_iter().map(|(seq, row)| (seq.to_string(), row)).collect(), next })
 }
 
 /// A date (`2026-05-01`) or RFC 3339 instant as the stored `received_at` text. A date as an
@@ -231,7 +334,11 @@ pub async fn run<W: Write + Send + 'static>(store: Store, export: Arc<PreparedEx
     let job = export.clone();
     let writer = tokio::task::spawn_blocking(move || {
         let rows = Batches { rx, current: Vec::new().into_iter() };
-        writer::write_export(&job.plan, &job.options, job.form.as_str(), job.zipped, rows, out, &progress, &job.extra)
+        if job.options.format.is_typed() {
+            typed::write_typed(&job.plan, &job.options, job.form.as_str(), job.zipped, rows, out, &progress, &job.extra)
+        } else {
+            writer::write_export(&job.plan, &job.options, job.form.as_str(), job.zipped, rows, out, &progress, &job.extra)
+        }
     });
     {
         let mut rows = store.stream_export_rows(&export.filter);

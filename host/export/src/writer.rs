@@ -161,7 +161,7 @@ pub fn write_export<W: Write>(
     Ok(stream.into_inner())
 }
 
-fn fill_main(flattener: &mut Flattener<'_>, row: &ExportRow, spills: &mut dyn RepeatSink) -> Result<(), ExportError> {
+pub(crate) fn fill_main(flattener: &mut Flattener<'_>, row: &ExportRow, spills: &mut dyn RepeatSink) -> Result<(), ExportError> {
     let plan = flattener.plan;
     for table in flattener.rows.iter_mut() {
         table.clear();

@@ -18,7 +18,7 @@ use campo_export::{self as export, ExportError, ExportOptions, Format, Lang, cod
 use campo_pipeline::rescore::{self, RescoreError};
 use campo_store::audit::AuditEvent;
 
-use crate::views::RescoreJob;
+use crate::views::{FeedPage, RescoreJob};
 
 impl From<ExportError> for ApiError {
     fn from(e: ExportError) -> ApiError {
@@ -71,8 +71,14 @@ pub struct ExportQuery {
     /// Joins group paths in column names (default `/`).
     #[param(min_length = 1)]
     sep: Option<String>,
-    /// `auto` (CSV, or ZIP when the form has repeat groups), `csv` (main table only) or `zip`.
-    #[param(pattern = "^(auto|csv|zip)?$")]
+    /// `auto` (CSV, or ZIP when the form has repeat groups), `csv` (main table only), `zip`,
+    /// or an analyst format with labels: `dta` (Stata 14+), `sav` (SPSS), `xlsx` (one workbook,
+    /// a sheet per table and a codebook sheet) or `parquet`. A `dta`, `sav` or `parquet` export
+    /// of a form with repeat groups is a ZIP of one file per table (joined by `KEY`/`PARENT_KEY`)
+    /// with `codebook.csv` (and for Stata and SPSS `variables.csv`: each column's name in the
+    /// files and the integer code of each choice). With these formats `labels` picks the
+    /// language of variable and value labels (Spanish by default) and cells keep the codes.
+    #[param(pattern = "^(auto|csv|zip|dta|sav|xlsx|parquet)?$")]
     format: Option<String>,
     /// `0`: ZIP entries stored uncompressed.
     compress: Option<String>,
@@ -90,7 +96,7 @@ impl ExportQuery {
         };
         let format = match self.format.as_deref() {
             None | Some("") => Format::Auto,
-            Some(f) => Format::parse(f).ok_or_else(|| ApiError::bad_option("format", f, "auto, csv, zip"))?,
+            Some(f) => Format::parse(f).ok_or_else(|| ApiError::bad_option("format", f, "auto, csv, zip, dta, sav, xlsx, parquet"))?,
         };
         let review = match self.review.as_deref() {
             None | Some("") => None,
@@ -115,15 +121,19 @@ impl ExportQuery {
     }
 }
 
-/// A form's responses for analysts (UTF-8, RFC 4180): metadata columns, then one column per
+/// A form's responses for analysts: CSV (UTF-8, RFC 4180), or with `format` Stata, SPSS, Excel
+/// or Parquet. The CSV: metadata columns, then one column per
 /// answer (group paths joined with `/`, a multiple choice as its codes plus one 0/1 column per
 /// option), then `score/<name>` columns. A form with repeat groups exports as a ZIP: the main
 /// table (ending with `KEY`), one CSV per repeat group (`PARENT_KEY`, `KEY`) and `codebook.csv`.
 /// Streamed: the first byte leaves before any response is read.
 #[utoipa::path(get, path = "/api/v1/studies/{study}/forms/{form}/export.csv", tag = "exports",
     params(("study" = String, Path), ("form" = String, Path), ExportQuery),
-    responses((status = 200, description = "A CSV (forms without repeat groups, or format=csv), or a ZIP of CSV tables (forms with repeat groups)",
-               content((String = "text/csv"), (Vec<u8> = "application/zip"))),
+    responses((status = 200, description = "A CSV (forms without repeat groups, or format=csv); a ZIP of tables (forms with repeat groups: CSV, dta, sav or parquet); \
+format=dta: Stata 118 with variable and value labels; format=sav: SPSS with variable labels, value labels and measurement levels; \
+format=xlsx: a sheet per table and a codebook sheet; format=parquet: typed columns, labels in the key-value metadata `campo.labels`",
+               content((String = "text/csv"), (Vec<u8> = "application/zip"), (Vec<u8> = "application/x-stata-dta"), (Vec<u8> = "application/x-spss-sav"),
+                       (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/vnd.apache.parquet"))),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn export_csv(
@@ -158,6 +168,63 @@ pub async fn export_csv(
         Body::from_stream(stream),
     )
         .into_response())
+}
+
+/// The incremental feed's query: a page after a cursor, with the export's filters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// The `next` of the previous page; from the first response when absent.
+    after: Option<String>,
+    /// Responses per page: 1 to 1000, 100 when absent.
+    limit: Option<String>,
+    /// One version only.
+    version: Option<String>,
+    /// Received on or after: `YYYY-MM-DD` or an RFC 3339 instant.
+    from: Option<String>,
+    /// Received on or before `YYYY-MM-DD` (inclusive), or before an RFC 3339 instant.
+    to: Option<String>,
+    /// Only this enumerator's responses.
+    enumerator: Option<String>,
+    /// Only responses in this review state.
+    review: Option<String>,
+}
+
+/// The form's responses as JSON pages in stored order, for pipelines (R, Python, Power BI) that
+/// pull only what is new: pass a page's `next` as `after` for the next page; `next` is null on
+/// the last page. Each response carries its own `cursor`: keep the last one read and pass it as
+/// `after` later to get only what arrived since. The same filters and team limits as the export.
+#[utoipa::path(get, path = "/api/v1/studies/{study}/forms/{form}/submissions", tag = "exports",
+    params(("study" = String, Path), ("form" = String, Path), FeedQuery),
+    responses((status = 200, body = FeedPage),
+              (status = 400, body = ErrorBody, description = "A cursor or limit this feed does not accept, or a bad filter"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn feed(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((study, form)): Path<(String, String)>,
+    Query(query): Query<FeedQuery>,
+) -> Result<Json<FeedPage>, ApiError> {
+    let (study, form) = parse_form(&study, &form)?;
+    let access = principal.allow(&study, &[Role::Analyst, Role::Supervisor])?;
+    let FeedQuery { after, limit, version, from, to, enumerator, review } = query;
+    let mut options = ExportQuery { version, from, to, enumerator, review, ..ExportQuery::default() }.options()?;
+    options.team = access.team().map(str::to_string);
+    let page = export::feed(&state.app.store, &study, &form, &options, after.as_deref(), limit.as_deref()).await?;
+    if after.as_deref().is_none_or(str::is_empty) {
+        // The first page is audited as an export; the pages after it continue the same read.
+        let audit = AuditEvent::new(
+            &principal.actor(),
+            "export.feed",
+            Some(study.as_str()),
+            Some(form.as_str()),
+            serde_json::json!({"version": options.version, "from": options.from, "to": options.to, "enumerator": options.enumerator,
+                "team": options.team, "review": options.review.map(|r| r.as_str())}),
+        );
+        state.app.store.audit(&[audit]).await?;
+    }
+    Ok(Json(FeedPage::from(page)))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -226,7 +226,7 @@ pub fn api_router(config: &ServeConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(forms::get_version))
         .routes(routes!(forms::plugin_bytes))
         .routes(routes!(forms::evaluate))
-        .routes(routes!(submissions::submit))
+        .routes(routes!(submissions::submit, exports::feed))
         .routes(routes!(exports::export_csv))
         .routes(routes!(exports::codebook_csv))
         .routes(routes!(exports::codebook_html))
@@ -347,7 +347,12 @@ async fn web_app_file(axum::extract::State(state): axum::extract::State<AppState
 /// their own `Content-Encoding` (the app's files and plugins sent as brotli 11).
 fn compressible() -> impl tower_http::compression::Predicate {
     use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
-    DefaultPredicate::new().and(NotForContentType::const_new("application/zip")).and(NotForContentType::const_new("image/"))
+    // Exports that are compressed already (ZIP, Excel, Parquet) go as they are.
+    DefaultPredicate::new()
+        .and(NotForContentType::const_new("application/zip"))
+        .and(NotForContentType::const_new("image/"))
+        .and(NotForContentType::const_new("application/vnd.openxmlformats"))
+        .and(NotForContentType::const_new("application/vnd.apache.parquet"))
 }
 
 /// Liveness: 200 `ok` when the server answers and its database does, else 503.

@@ -405,6 +405,68 @@ impl From<campo_store::audit::AuditPage> for AuditPage {
     }
 }
 
+/// One response as the incremental feed gives it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FeedSubmission {
+    pub id: String,
+    /// Pass as `after` to get what was stored after this response: a script keeps the last
+    /// one it read and asks again later for only what is new.
+    pub cursor: String,
+    pub form_version: String,
+    /// RFC 3339, UTC, as stored.
+    pub received_at: String,
+    pub enumerator: String,
+    pub case: Option<String>,
+    pub team: Option<String>,
+    /// `received`, `approved`, `has_issues` or `rejected`.
+    pub review: String,
+    pub revision: i64,
+    /// The answers as submitted (latest revision).
+    #[schema(value_type = Object)]
+    pub answers: serde_json::Value,
+    /// `{"name": {"value", "category"?}}`.
+    #[schema(value_type = Object)]
+    pub scores: serde_json::Value,
+    pub logic_plugin: Option<String>,
+    pub scoring_plugin: Option<String>,
+}
+
+/// A page of the incremental feed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FeedPage {
+    pub submissions: Vec<FeedSubmission>,
+    /// Pass as `after` for the next page; null on the last page.
+    pub next: Option<String>,
+}
+
+impl From<campo_export::FeedPage> for FeedPage {
+    fn from(page: campo_export::FeedPage) -> Self {
+        let json = |text: &str| serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+        FeedPage {
+            submissions: page
+                .rows
+                .into_iter()
+                .map(|(cursor, r)| FeedSubmission {
+                    cursor,
+                    answers: json(&r.answers),
+                    scores: json(&r.scores),
+                    id: r.id,
+                    form_version: r.version,
+                    received_at: r.received_at,
+                    enumerator: r.enumerator,
+                    case: r.case_key,
+                    team: r.team,
+                    review: r.review.as_str().to_string(),
+                    revision: r.revision,
+                    logic_plugin: r.logic_plugin,
+                    scoring_plugin: r.scoring_plugin,
+                })
+                .collect(),
+            next: page.next,
+        }
+    }
+}
+
 /// A re-scoring job.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RescoreJob {

@@ -95,6 +95,36 @@ impl Store {
         }
     }
 
+    /// One page of the incremental feed: up to `limit` responses the export would include whose
+    /// `seq` is greater than `after`, in stored order, each with its `seq` (the next cursor).
+    pub async fn feed_rows(&self, filter: &ExportFilter, after: i64, limit: i64) -> Result<Vec<(i64, ExportRow)>, StoreError> {
+        const SQL: &str = "SELECT seq, id, version, answers, scores, enumerator, received_at, logic_plugin, scoring_plugin, score_plugins,
+             case_key, team_id, review_state, revision FROM submissions WHERE ";
+        let sql = format!("{SQL}{FILTERS} AND seq > $9 ORDER BY seq LIMIT $10");
+        macro_rules! run {
+            ($pool:expr) => {{
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(filter.study.as_str())
+                    .bind(filter.form.as_str())
+                    .bind(filter.version.as_deref())
+                    .bind(filter.received_from.as_deref())
+                    .bind(filter.received_before.as_deref())
+                    .bind(filter.enumerator.as_deref())
+                    .bind(filter.team.as_deref())
+                    .bind(filter.review.map(ReviewState::as_str))
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all($pool)
+                    .await?;
+                rows.iter().map(|r| Ok((r.get::<i64>("seq")?, export_row(r)?))).collect()
+            }};
+        }
+        match &self.pool {
+            Pool::Sqlite { read, .. } => run!(read),
+            Pool::Postgres(pg) => run!(pg),
+        }
+    }
+
     /// How many responses an export includes (for progress bars).
     pub async fn count_export_rows(&self, filter: &ExportFilter) -> Result<i64, StoreError> {
         let sql = format!("SELECT COUNT(*) FROM submissions WHERE {FILTERS}");

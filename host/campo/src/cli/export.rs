@@ -56,10 +56,11 @@ pub async fn export(app: &App, study: &str, form: &str, options: ExportOptions, 
     let prepared = campo_export::prepare(&app.store, &study, &form, options).await?;
     let total = app.store.count_export_rows(&prepared.filter).await?;
     let zipped = prepared.zipped;
+    let binary = zipped || prepared.options.format.is_typed();
     let sink: Box<dyn Write + Send> = match &out {
         Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?),
         None => {
-            anyhow::ensure!(!(zipped && std::io::stdout().is_terminal()), "this export is a ZIP: give --out FILE or redirect standard output");
+            anyhow::ensure!(!(binary && std::io::stdout().is_terminal()), "this export is a binary file: give --out FILE or redirect standard output");
             Box::new(std::io::stdout())
         }
     };
@@ -83,7 +84,7 @@ pub async fn export(app: &App, study: &str, form: &str, options: ExportOptions, 
     sink.flush()?;
     let rows = progress.load(Ordering::Relaxed);
     let place = out.map(|p| p.display().to_string()).unwrap_or_else(|| "standard output".into());
-    eprintln!("exported {rows} responses of {study}/{form} to {place}{}", if zipped { " (a ZIP of CSV tables)" } else { "" });
+    eprintln!("exported {rows} responses of {study}/{form} to {place}{}", if zipped { " (a ZIP of tables)" } else { "" });
     Ok(())
 }
 

@@ -183,7 +183,8 @@ struct ExportArgs {
     /// Only responses in this review state (received, approved, has_issues, rejected).
     #[arg(long)]
     review: Option<String>,
-    /// Headers and values as labels in this language (es or en) instead of codes.
+    /// Headers and values as labels in this language (es or en) instead of codes; with dta, sav,
+    /// xlsx or parquet, the language of the variable and value labels (es when absent).
     #[arg(long)]
     labels: Option<String>,
     /// Starts each CSV with a UTF-8 byte order mark (for Excel).
@@ -195,7 +196,9 @@ struct ExportArgs {
     /// Joins group paths in column names.
     #[arg(long, default_value = "/")]
     sep: String,
-    /// auto (CSV, or ZIP with repeat groups), csv (main table only) or zip.
+    /// auto (CSV, or ZIP with repeat groups), csv (main table only), zip, or with labels dta
+    /// (Stata), sav (SPSS), xlsx (one workbook) or parquet; dta, sav and parquet of a form with
+    /// repeat groups are a ZIP of one file per table.
     #[arg(long, default_value = "auto")]
     format: String,
     /// Stores ZIP entries uncompressed.
@@ -403,7 +406,7 @@ async fn run_export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
     use campo_export::{ExportOptions, Format, Lang};
     use export::CodebookFormat;
     let labels = args.labels.as_deref().map(|l| Lang::parse(l).with_context(|| format!("--labels {l:?}: use es or en"))).transpose()?;
-    let format = Format::parse(&args.format).with_context(|| format!("--format {:?}: use auto, csv or zip", args.format))?;
+    let format = Format::parse(&args.format).with_context(|| format!("--format {:?}: use auto, csv, zip, dta, sav, xlsx or parquet", args.format))?;
     let codebook = match args.codebook.as_deref() {
         None => None,
         Some("csv") => Some(CodebookFormat::Csv),
