@@ -175,8 +175,10 @@ pub async fn export_csv(
 #[into_params(parameter_in = Query)]
 pub struct FeedQuery {
     /// The `next` of the previous page; from the first response when absent.
+    #[param(pattern = "^[0-9]{0,18}$")]
     after: Option<String>,
     /// Responses per page: 1 to 1000, 100 when absent.
+    #[param(pattern = "^([1-9][0-9]{0,2}|1000)?$")]
     limit: Option<String>,
     /// One version only.
     version: Option<String>,
@@ -187,6 +189,7 @@ pub struct FeedQuery {
     /// Only this enumerator's responses.
     enumerator: Option<String>,
     /// Only responses in this review state.
+    #[param(pattern = "^(received|approved|has_issues|rejected)?$")]
     review: Option<String>,
 }
 
