@@ -24,7 +24,7 @@ fn schemathesis_finds_nothing_with_every_check() {
     let output = Command::new(program)
         .current_dir(repo_root())
         .args(["--config-file", "tests/schemathesis.toml", "run", &format!("{}/api/v1/openapi.json", app.url)])
-        .args(["--checks", "all", "--seed", "20261202", "--max-examples", "25", "--max-time", "240", "--workers", "2"])
+        .args(["--checks", "all", "--seed", "20261202", "--max-examples", "20", "--max-time", "150", "--workers", "2"])
         .args(["--exclude-name", "POST /api/v1/plugins", "--no-color"])
         .args(["--header", &format!("Authorization: Bearer {admin}")])
         .env("SCHEMATHESIS_HOOKS", "")
