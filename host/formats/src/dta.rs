@@ -41,7 +41,7 @@ impl DtaWriter {
             return Err(FormatError::Limit(format!("Stata allows 32,767 variables; this table has {}", paths.len())));
         }
         let names = names::unique(&paths, names::STATA);
-        let codes = table.variables.iter().map(|v| if let Kind::Coded(c) = &v.kind { Some(CodeMap::new(c)) } else { None }).collect();
+        let codes = CodeMap::for_table(&table);
         let spool = Spool::new(table.variables.len())?;
         Ok(DtaWriter { table, names, codes, spool, lang_es })
     }
@@ -52,15 +52,7 @@ impl DtaWriter {
     }
 
     pub fn push(&mut self, cells: &[Cell]) -> Result<(), FormatError> {
-        let mut row: Vec<Cell> = Vec::with_capacity(cells.len());
-        for (i, cell) in cells.iter().enumerate() {
-            row.push(match (&mut self.codes[i], cell) {
-                (Some(codes), Cell::Text(code)) if !code.is_empty() => Cell::Number(codes.get_or_add(code) as f64),
-                (Some(_), Cell::Text(_)) => Cell::Missing,
-                _ => *cell,
-            });
-        }
-        Ok(self.spool.push(&row)?)
+        Ok(self.spool.push(&CodeMap::code_row(&mut self.codes, cells))?)
     }
 
     /// Writes the whole file into `out`.

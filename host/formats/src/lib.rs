@@ -127,6 +127,25 @@ pub struct CodeMap {
 }
 
 impl CodeMap {
+    /// One map per variable of `table`: `Some` for the coded (choice) ones.
+    pub fn for_table(table: &Table) -> Vec<Option<CodeMap>> {
+        table.variables.iter().map(|v| if let Kind::Coded(c) = &v.kind { Some(CodeMap::new(c)) } else { None }).collect()
+    }
+
+    /// `cells` with each coded variable's text replaced by its integer (codes not met before
+    /// added), an empty code missing: the row as Stata and SPSS store it.
+    pub fn code_row<'a>(codes: &mut [Option<CodeMap>], cells: &[Cell<'a>]) -> Vec<Cell<'a>> {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| match (&mut codes[i], cell) {
+                (Some(codes), Cell::Text(code)) if !code.is_empty() => Cell::Number(codes.get_or_add(code) as f64),
+                (Some(_), Cell::Text(_)) => Cell::Missing,
+                _ => *cell,
+            })
+            .collect()
+    }
+
     pub fn new(choices: &[Choice]) -> CodeMap {
         let ints = integer_codes(choices);
         let mut map = HashMap::new();

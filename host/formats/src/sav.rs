@@ -32,7 +32,7 @@ impl SavWriter {
     pub fn new(table: Table, lang_es: bool) -> Result<SavWriter, FormatError> {
         let paths: Vec<&str> = table.variables.iter().map(|v| v.path.as_str()).collect();
         let names = names::unique(&paths, names::SPSS);
-        let codes = table.variables.iter().map(|v| if let Kind::Coded(c) = &v.kind { Some(CodeMap::new(c)) } else { None }).collect();
+        let codes = CodeMap::for_table(&table);
         let spool = Spool::new(table.variables.len())?;
         Ok(SavWriter { table, names, codes, spool, lang_es })
     }
@@ -42,15 +42,7 @@ impl SavWriter {
     }
 
     pub fn push(&mut self, cells: &[Cell]) -> Result<(), FormatError> {
-        let mut row: Vec<Cell> = Vec::with_capacity(cells.len());
-        for (i, cell) in cells.iter().enumerate() {
-            row.push(match (&mut self.codes[i], cell) {
-                (Some(codes), Cell::Text(code)) if !code.is_empty() => Cell::Number(codes.get_or_add(code) as f64),
-                (Some(_), Cell::Text(_)) => Cell::Missing,
-                _ => *cell,
-            });
-        }
-        Ok(self.spool.push(&row)?)
+        Ok(self.spool.push(&CodeMap::code_row(&mut self.codes, cells))?)
     }
 
     pub fn finish<W: Write>(self, out: &mut W) -> Result<(), FormatError> {

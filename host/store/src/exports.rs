@@ -66,6 +66,21 @@ const FILTERS: &str = "study_id = $1 AND form_id = $2 AND ($3 IS NULL OR version
      AND ($5 IS NULL OR received_at < $5) AND ($6 IS NULL OR enumerator = $6) AND ($7 IS NULL OR team_id = $7)
      AND ($8 IS NULL OR review_state = $8)";
 
+/// Binds `$1`…`$8` of [`FILTERS`] in their order (one place for the order the SQL relies on).
+macro_rules! bind_filter {
+    ($query:expr, $filter:expr) => {
+        $query
+            .bind($filter.study.as_str())
+            .bind($filter.form.as_str())
+            .bind($filter.version.as_deref())
+            .bind($filter.received_from.as_deref())
+            .bind($filter.received_before.as_deref())
+            .bind($filter.enumerator.as_deref())
+            .bind($filter.team.as_deref())
+            .bind($filter.review.map(ReviewState::as_str))
+    };
+}
+
 impl Store {
     /// The responses an export includes, in the order they were received, streamed (never held
     /// whole in memory).
@@ -75,15 +90,7 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!("{SQL}{FILTERS} ORDER BY seq"));
         macro_rules! run {
             ($pool:expr) => {
-                sqlx::query(sql)
-                    .bind(filter.study.as_str())
-                    .bind(filter.form.as_str())
-                    .bind(filter.version.as_deref())
-                    .bind(filter.received_from.as_deref())
-                    .bind(filter.received_before.as_deref())
-                    .bind(filter.enumerator.as_deref())
-                    .bind(filter.team.as_deref())
-                    .bind(filter.review.map(ReviewState::as_str))
+                bind_filter!(sqlx::query(sql), filter)
                     .fetch($pool)
                     .map(|r| export_row(&r?))
                     .boxed()
@@ -103,15 +110,7 @@ impl Store {
         let sql = format!("{SQL}{FILTERS} AND seq > $9 ORDER BY seq LIMIT $10");
         macro_rules! run {
             ($pool:expr) => {{
-                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(filter.study.as_str())
-                    .bind(filter.form.as_str())
-                    .bind(filter.version.as_deref())
-                    .bind(filter.received_from.as_deref())
-                    .bind(filter.received_before.as_deref())
-                    .bind(filter.enumerator.as_deref())
-                    .bind(filter.team.as_deref())
-                    .bind(filter.review.map(ReviewState::as_str))
+                let rows = bind_filter!(sqlx::query(sqlx::AssertSqlSafe(sql)), filter)
                     .bind(after)
                     .bind(limit)
                     .fetch_all($pool)
@@ -129,15 +128,7 @@ impl Store {
     pub async fn count_export_rows(&self, filter: &ExportFilter) -> Result<i64, StoreError> {
         let sql = format!("SELECT COUNT(*) FROM submissions WHERE {FILTERS}");
         with_pool!(self, read, |pool| {
-            Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .bind(filter.study.as_str())
-                .bind(filter.form.as_str())
-                .bind(filter.version.as_deref())
-                .bind(filter.received_from.as_deref())
-                .bind(filter.received_before.as_deref())
-                .bind(filter.enumerator.as_deref())
-                .bind(filter.team.as_deref())
-                .bind(filter.review.map(ReviewState::as_str))
+            Ok(bind_filter!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), filter)
                 .fetch_one(pool)
                 .await?)
         })
