@@ -27,10 +27,13 @@ pub struct GateSize {
 }
 
 impl GateSize {
-    /// One evaluation per core, a queue of sixteen per core, and at most two seconds in it.
+    /// One evaluation per core, a queue of 128 per core, and at most two seconds in it. An
+    /// evaluation takes well under a millisecond of CPU, so a full queue is still only tens of
+    /// milliseconds of work: the count bounds memory and the wait bounds latency. (A queue of 16
+    /// per core turned away about half of a 64-connection load the server sustains, BENCHMARKS.md.)
     pub fn for_this_machine() -> GateSize {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        GateSize { running: cores, waiting: 16 * cores, max_wait: Duration::from_secs(2) }
+        GateSize { running: cores, waiting: 128 * cores, max_wait: Duration::from_secs(2) }
     }
 }
 
